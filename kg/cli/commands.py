@@ -1,0 +1,57 @@
+"""The kg commands."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..build import build, compile_project
+from ..config import Project
+from .app import app, emit_json, run
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report as text or JSON.")]
+
+
+@app.command("build")
+def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) -> None:
+    """Rebuild the graph from ontology/ and articles/ into build/current (left intact on any error)."""
+    report = run(ctx, lambda: build(ctx.obj.root))
+    if fmt is ReportFormat.json:
+        emit_json(report.to_dict())
+        return
+    data = report.to_dict()
+    typer.echo(f"built {data['triples']} triples in {len(data['graphs'])} graphs, {data['entities']} entities, "
+               f"{data['claims']} claims from {len(data['articles'])} article(s) in {data['seconds']:.2f}s")
+    for article in report.compiled.articles:
+        cov = article.coverage
+        typer.echo(f"  {article.slug}: {article.triples} triples ({article.claimed_triples} in the claims graph), "
+                   f"{article.items} items, {article.claims} claims, {article.attributions} attributions, "
+                   f"{article.spans} evidence spans; coverage {cov.covered}/{cov.total - len(cov.boilerplate)} "
+                   f"sentences ({len(cov.uncovered)} uncited, {len(cov.boilerplate)} boilerplate)")
+    typer.echo(f"output: {Project(ctx.obj.root).rel(report.output)} (build/current)")
+
+
+@app.command("coverage")
+def coverage_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) -> None:
+    """List each article's sentences that no item cites (exit 1 if any)."""
+    compiled = run(ctx, lambda: compile_project(Project(ctx.obj.root)))
+    if fmt is ReportFormat.json:
+        emit_json([a.coverage.to_dict() for a in compiled.articles])
+    else:
+        for article in compiled.articles:
+            cov = article.coverage
+            typer.echo(f"{article.slug}: {cov.covered} of {cov.total - len(cov.boilerplate)} sentences cited, "
+                       f"{len(cov.boilerplate)} boilerplate")
+            for sentence in cov.uncovered:
+                typer.echo(f"  uncited [{sentence.begin}-{sentence.end}] {sentence.text}")
+            for sentence in cov.boilerplate:
+                typer.echo(f"  boilerplate [{sentence.begin}-{sentence.end}] {sentence.text}")
+    if any(a.coverage.uncovered for a in compiled.articles):
+        raise typer.Exit(1)

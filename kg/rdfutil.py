@@ -1,0 +1,67 @@
+"""Small RDF helpers shared by the stages: deterministic ordering and serialization, blank-node labels."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+__all__ = ["PREFIXES", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS"]
+
+PREFIXES = {
+    "kg": "https://w3id.org/kgnews/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "schema": "https://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "time": "http://www.w3.org/2006/time#",
+    "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
+}
+
+#: Export formats by the names the CLI accepts.
+FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+
+def relabel_blank_nodes(triples: Iterable[ox.Triple], prefix: str) -> list[ox.Triple]:
+    """Give blank nodes labels from their order of appearance, so output is the same on every run."""
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def fix(term):
+        if isinstance(term, ox.BlankNode):
+            if term not in labels:
+                labels[term] = ox.BlankNode(f"{prefix}{len(labels)}")
+            return labels[term]
+        return term
+
+    return [ox.Triple(fix(t.subject), t.predicate, fix(t.object)) for t in triples]
+
+
+def sorted_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """Quads in one fixed order (graph, subject, predicate, object as N-Quads text), duplicates removed."""
+    return sorted(set(quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def serialize_sorted(quads: Iterable[ox.Quad], fmt: ox.RdfFormat, *, prefixes: dict[str, str] | None = None,
+                     output: Path | None = None) -> bytes | None:
+    """Serialize deterministically: quads for dataset formats, the union of triples for the others."""
+    ordered = sorted_quads(quads)
+    items: list = ordered
+    if not fmt.supports_datasets:
+        triples = sorted({q.triple for q in ordered}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        items = triples
+    kwargs = {"prefixes": prefixes if prefixes is not None else PREFIXES} if fmt in (
+        ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else {}
+    return ox.serialize(items, output=str(output) if output else None, format=fmt, **kwargs)
