@@ -46,6 +46,4 @@ def emit_json(data: Any) -> None:
 
 
 def main() -> None:
-    from . import commands  # noqa: F401  (registers the commands)
-
     app()

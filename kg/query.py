@@ -1,0 +1,255 @@
+"""Stored and ad hoc SPARQL: headers, typed parameters bound as RDF terms (never pasted), read-only runs."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .config import DEFAULT_BASE_IRI, Namespaces, Project
+from .errors import QueryError
+from .ontology import XSD
+from .rdfutil import PREFIXES
+
+__all__ = ["Param", "StoredQuery", "QueryResult", "load_queries", "find_query", "parse_query_text",
+           "bind_params", "open_store", "run_local", "query_form"]
+
+PARAM_TYPES = {
+    "iri": None,
+    "string": XSD + "string",
+    "integer": XSD + "integer",
+    "decimal": XSD + "decimal",
+    "boolean": XSD + "boolean",
+    "date": XSD + "date",
+}
+_HEADER = re.compile(r"^#\s*@(\w+)\s*(.*)$")
+_PARAM = re.compile(r"^(\w+)\s+(\w+)\s+(required|optional|default=(\S+))\s+(.+)$")
+_UPDATE_WORDS = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    description: str
+
+
+@dataclass
+class StoredQuery:
+    name: str
+    path: Path | None
+    shown_as: str
+    text: str
+    title: str = ""
+    description: str = ""
+    params: list[Param] = field(default_factory=list)
+
+
+@dataclass
+class QueryResult:
+    """What a query returned: SELECT rows, an ASK boolean or CONSTRUCT/DESCRIBE triples."""
+
+    form: str  # "select" | "ask" | "graph"
+    variables: list[str] = field(default_factory=list)
+    rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+
+
+def parse_query_text(text: str, *, name: str, path: Path | None, shown_as: str, ns: Namespaces) -> StoredQuery:
+    """Read the header comments (@title, @description, @param) of a query; rebase its IRIs if configured."""
+    query = StoredQuery(name, path, shown_as, _rebase(text, ns))
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        match = _HEADER.match(line)
+        if not match:
+            continue
+        key, value = match.groups()
+        if key == "title":
+            query.title = value.strip()
+        elif key == "description":
+            query.description = (query.description + " " + value.strip()).strip()
+        elif key == "param":
+            query.params.append(_param(value, shown_as, number))
+    return query
+
+
+def _param(value: str, shown_as: str, line: int) -> Param:
+    match = _PARAM.match(value.strip())
+    if not match or match.group(2) not in PARAM_TYPES:
+        raise QueryError(f"{shown_as}:{line}: bad @param line; write '# @param NAME TYPE required|optional|default=VALUE "
+                         f"MEANING' with TYPE one of {', '.join(PARAM_TYPES)}")
+    name, kind, req, default, description = match.groups()
+    return Param(name, kind, req == "required", default, description.strip())
+
+
+def _rebase(text: str, ns: Namespaces) -> str:
+    return text if ns.base == DEFAULT_BASE_IRI else text.replace(DEFAULT_BASE_IRI, ns.base)
+
+
+def load_queries(project: Project, ns: Namespaces) -> dict[str, StoredQuery]:
+    queries = {}
+    for path in sorted(project.queries_dir.glob("*.rq")):
+        queries[path.stem] = parse_query_text(path.read_text(encoding="utf-8"), name=path.stem, path=path,
+                                              shown_as=project.rel(path), ns=ns)
+    return queries
+
+
+def find_query(project: Project, ns: Namespaces, name: str) -> StoredQuery:
+    """A stored query by name, or a .rq file by path; unknown names suggest the closest."""
+    if name.endswith(".rq") or "/" in name:
+        path = Path(name)
+        if not path.is_file():
+            raise QueryError(f"query file not found: {name}; give a path to a .rq file or a stored query name")
+        return parse_query_text(path.read_text(encoding="utf-8"), name=path.stem, path=path, shown_as=str(path),
+                                ns=ns)
+    queries = load_queries(project, ns)
+    if name not in queries:
+        close = difflib.get_close_matches(name, list(queries), n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else "run 'kg queries' to list them"
+        raise QueryError(f"unknown query '{name}'; {hint}")
+    return queries[name]
+
+
+def bind_params(query: StoredQuery, given: dict[str, str], ns: Namespaces) -> dict[ox.Variable, object]:
+    """Turn --param values into RDF terms of each parameter's declared type."""
+    declared = {p.name: p for p in query.params}
+    for name in given:
+        if name not in declared:
+            known = ", ".join(declared) or "none"
+            raise QueryError(f"query '{query.name}' has no parameter '{name}' (parameters: {known})")
+    bindings: dict[ox.Variable, object] = {}
+    for param in query.params:
+        raw = given.get(param.name, param.default)
+        if raw is None:
+            if param.required:
+                raise QueryError(f"query '{query.name}' needs --param {param.name}=VALUE ({param.type}: "
+                                 f"{param.description})")
+            continue
+        bindings[ox.Variable(param.name)] = _term(param, raw, ns)
+    return bindings
+
+
+def _term(param: Param, raw: str, ns: Namespaces):
+    problem = f"parameter '{param.name}' must be {_kind(param.type)}, not {raw!r}"
+    if param.type == "iri":
+        return _iri(raw, ns, problem)
+    if param.type == "string":
+        return ox.Literal(raw)
+    if param.type == "boolean":
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise QueryError(problem)
+        return ox.Literal("true" if raw.lower() in ("true", "1") else "false", datatype=ox.NamedNode(XSD + "boolean"))
+    patterns = {"integer": r"[+-]?\d+", "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)", "date": r"\d{4}-\d{2}-\d{2}"}
+    if not re.fullmatch(patterns[param.type], raw.strip()):
+        raise QueryError(problem)
+    return ox.Literal(raw.strip(), datatype=ox.NamedNode(PARAM_TYPES[param.type]))
+
+
+def _kind(type_name: str) -> str:
+    return {"iri": "an IRI (or an entity id such as radio-free-asia, or a prefixed name such as kg:Claim)",
+            "string": "text", "integer": "a whole number", "decimal": "a number", "boolean": "true or false",
+            "date": "a date YYYY-MM-DD"}[type_name]
+
+
+def _iri(raw: str, ns: Namespaces, problem: str) -> ox.NamedNode:
+    value = raw.strip()
+    prefix, _, local = value.partition(":")
+    prefixes = dict(PREFIXES, kg=ns.ontology)
+    if re.fullmatch(r"[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9/.-]*)?", value):
+        value = ns.entity(value)
+    elif prefix in prefixes and not local.startswith("//"):
+        value = prefixes[prefix] + local
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", value):
+        raise QueryError(problem)
+    try:
+        return ox.NamedNode(value)
+    except ValueError:
+        raise QueryError(problem) from None
+
+
+def query_form(text: str) -> str:
+    """select, ask or graph (CONSTRUCT/DESCRIBE), from the first keyword after the prologue."""
+    body = re.sub(r"#[^\n]*", " ", text)
+    body = re.sub(r"(?is)\b(PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)", " ", body)
+    match = re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body)
+    return {"select": "select", "ask": "ask"}.get(match.group(1).lower(), "graph") if match else "select"
+
+
+def open_store(project: Project) -> ox.Store:
+    """The last good build's store, opened read-only (no re-parsing, safe beside other readers)."""
+    path = project.current / "store"
+    if not path.is_dir():
+        raise QueryError(f"no built graph at {project.rel(project.current)}; run 'kg build' first")
+    return ox.Store.read_only(str(path))
+
+
+def run_local(store: ox.Store, query: StoredQuery, bindings: dict, ns: Namespaces) -> QueryResult:
+    """Run a query on the embedded store over the union of its graphs; refuse updates."""
+    prefixes = dict(PREFIXES, kg=ns.ontology)
+    try:
+        answer = store.query(with_bindings(query, bindings), use_default_graph_as_union=True, prefixes=prefixes)
+    except SyntaxError as err:
+        raise _syntax_error(query, str(err)) from None
+    except (RuntimeError, OSError) as err:
+        raise QueryError(f"{query.shown_as}: the query could not run: {err}") from None
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult("ask", boolean=bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        names = [v.value for v in answer.variables]
+        rows = [{n: s[n] for n in names if s[n] is not None} for s in answer]
+        return QueryResult("select", variables=names, rows=rows)
+    return QueryResult("graph", triples=list(answer))
+
+
+_LEXEME = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|(?<![?$\w])WHERE\b|\{""", re.IGNORECASE)
+
+
+def with_bindings(query: StoredQuery, bindings: dict) -> str:
+    """The query with its parameters bound by a VALUES block at the start of the outermost WHERE group.
+
+    Each value is an RDF term object serialized by pyoxigraph (N-Triples syntax, escaped), so whatever a user
+    types stays one term; the VALUES semantics are plain SPARQL 1.1 and the same on every store.
+    """
+    if not bindings:
+        return query.text
+    text = query.text
+    braces = [m for m in _LEXEME.finditer(text) if m.group() == "{" or m.group().upper() == "WHERE"]
+    where = next((i for i, m in enumerate(braces) if m.group().upper() == "WHERE"), None)
+    opening = next((m for m in braces[where:] if m.group() == "{"), None) if where is not None else (
+        braces[0] if braces and query_form(text) != "graph" else None)
+    if opening is None:
+        raise QueryError(f"{query.shown_as}: cannot bind parameters: no WHERE group found")
+    names = " ".join(f"?{v.value}" for v in bindings)
+    values = " ".join(str(term) for term in bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    return text[: opening.end()] + block + text[opening.end():]
+
+
+def _syntax_error(query: StoredQuery, message: str) -> QueryError:
+    if _is_update(query.text):
+        return QueryError(f"{query.shown_as}: SPARQL Update is not allowed: kg query is read-only "
+                          "(use kg build to change the graph, kg push to change a remote store)")
+    match = re.match(r"error at (\d+):(\d+): (.*)", message)
+    if match:
+        line, column, detail = match.groups()
+        return QueryError(f"{query.shown_as}:{line}:{column}: SPARQL syntax error: {detail}; fix the query there")
+    return QueryError(f"{query.shown_as}: SPARQL syntax error: {message}")
+
+
+def _is_update(text: str) -> bool:
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+        return True
+    except Exception:  # noqa: BLE001 - not an update, whatever the parser says
+        return bool(_UPDATE_WORDS.search(re.sub(r"#[^\n]*|\"[^\"]*\"|'[^']*'|<[^>]*>", " ", text))) and \
+            not re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", text)

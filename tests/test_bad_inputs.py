@@ -1,0 +1,90 @@
+"""Each bad fact sheet gets one exact line naming file, line and fix; the previous build stays as it was."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import run_kg
+
+FACTS = "articles/mini/facts.yaml"
+
+# (id, (old, new) replacement in the mini fact sheet, expected stderr line)
+CASES = [
+    ("malformed-yaml", ("  - id: q400\n", "  - id: q400\n   bad: [\n"),
+     f"kg: error: {FACTS}:39:4: malformed YAML: expected <block end>, but found '<block mapping start>'; "
+     "check indentation, colons and quoting on that line"),
+    ("duplicate-key", ("    label: VICE News\n", "    label: VICE News\n    label: Vice\n"),
+     f"kg: error: {FACTS}:13: duplicate key 'label' (first given at line 12); keep one of them"),
+    ("unknown-id", ("occurredAt: mount-kumgang", "occurredAt: mount-kumgan"),
+     f"kg: error: {FACTS}:36: unknown id 'mount-kumgan' in 'occurredAt' of 'reunion-1'; "
+     "did you mean 'mount-kumgang'?"),
+    ("quote-not-in-text", ("meet 141 of their", "meet 142 of their"),
+     f"kg: error: {FACTS}:37: quote not found in the article: \"crossed the border to meet 142 of their North "
+     "Korean kin\"; closest text in the article: \"crossed the border to meet 141 of their North Korean kin\""),
+    ("ambiguous-quote", ("evidence: [{quote: Radio Free Asia, occurrence: 1}]", "evidence: [Radio Free Asia]"),
+     f"kg: error: {FACTS}:17: ambiguous quote \"Radio Free Asia\" occurs 3 times in the article "
+     "(offsets 2780, 3210, 5245); write it as {quote: \"Radio Free Asia\", occurrence: N} with N from 1 to 3"),
+    ("wrong-type", ("occurredAt: mount-kumgang", "occurredAt: vice-news"),
+     f"kg: error: {FACTS}:36: 'occurredAt' expects a Place, but 'vice-news' is a NewsOutlet; "
+     "point it at an item of the right type"),
+    ("unknown-type", ("type: FamilyReunion", "type: FamilyReunon"),
+     f"kg: error: {FACTS}:34: unknown type 'FamilyReunon'; did you mean 'FamilyReunion'?"),
+    ("bad-concept", ("hedge: nearly", "hedge: nearlyy"),
+     f"kg: error: {FACTS}:42: 'nearlyy' is not a value of 'hedge'; did you mean 'nearly'? choose one of about, "
+     "as-much-as, at-least, at-most, between, exact, more-than, nearly, unknown"),
+    ("bad-number", ("upperBound: 400", "upperBound: lots"),
+     f"kg: error: {FACTS}:41: value 'lots' of 'upperBound' is not a number"),
+    ("claimed-item-as-fact", ("  - id: q400\n", "  - id: q400\n    quantifies: execution\n"),
+     f"kg: error: {FACTS}:39: a plain fact refers to 'execution', which is content of claim 'execution-threat'; "
+     "a claim's items may only be used inside that claim; declare it as a fact if the article states it in its "
+     "own voice"),
+    ("no-break-space", ('label: VICE News\n    evidence: [{quote: VICE News, occurrence: 1}]',
+                        'label: VICE News\n    evidence: ["Twitter: @keegan_hamilton"]'),
+     f"kg: error: {FACTS}:13: quote not found in the article: \"Twitter: @keegan_hamilton\"; the article has the "
+     "character U+00A0 where the quote has a plain space; write it as \\u00a0 inside a double-quoted YAML string"),
+    ("attribution-without-evidence", ('        cue: told\n        factuality: CT+\n        evidence: ["a source told Radio Free Asia"]\n',
+                                      '        cue: told\n        factuality: CT+\n'),
+     f"kg: error: {FACTS}:55: attribution 'src' has no evidence; add evidence: a quote copied verbatim from the "
+     "article (or source: a URL)"),
+]
+
+
+def snapshot(project: Path) -> tuple[str, bytes, list[str]]:
+    build = project / "build"
+    current = build / "current"
+    return (str(current.readlink()), (current / "kg.ttl").read_bytes(), sorted(p.name for p in build.iterdir()))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_fact_sheet(mini_project: Path, case) -> None:
+    _, (old, new), expected = case
+    run_kg("--root", str(mini_project), "build", check=True)
+    before = snapshot(mini_project)
+    facts = mini_project / FACTS
+    text = facts.read_text()
+    assert text.count(old) == 1, f"test setup: {old!r} must occur once"
+    facts.write_text(text.replace(old, new))
+    result = run_kg("--root", str(mini_project), "build")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [expected]
+    assert result.stdout == ""
+    assert snapshot(mini_project) == before, "the previous build must be untouched"
+
+
+def test_mini_builds(mini_project: Path) -> None:
+    result = run_kg("--root", str(mini_project), "build", check=True)
+    assert "built" in result.stdout and (mini_project / "build" / "current" / "store").is_dir()
+
+
+def test_broken_ontology_names_file_line_column(mini_project: Path) -> None:
+    onto = mini_project / "ontology" / "kg.ttl"
+    lines = onto.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("kg:Agent a owl:Class ;"))
+    lines[at] = "kg:Agent a owl:Class ;;; ]\n"
+    onto.write_text("".join(lines))
+    result = run_kg("--root", str(mini_project), "build")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"kg: error: ontology/kg.ttl:{at + 1}:"), line
+    assert "Turtle syntax error" in line and line.endswith("fix the Turtle there and run kg again")
