@@ -10,13 +10,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .config import Namespaces, Project, namespaces
 from .coverage import Coverage, coverage
+
+if TYPE_CHECKING:
+    from .check import CheckReport
 from .emit import emit_article
-from .errors import BuildError, InputError
+from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet, load_fact_sheet
 from .ontology import OntologySources, load_ontology
 from .rdfutil import PREFIXES, serialize_sorted
@@ -63,6 +67,7 @@ class BuildReport:
     compiled: Compiled
     output: Path | None
     seconds: float
+    check: CheckReport | None = None
 
     @property
     def triples(self) -> int:
@@ -74,6 +79,7 @@ class BuildReport:
     def to_dict(self) -> dict:
         return {"triples": self.triples, "graphs": self.compiled.graph_sizes(), "entities": self.entities(),
                 "claims": sum(a.claims for a in self.compiled.articles),
+                "check": self.check.to_dict() if self.check else None,
                 "articles": [a.to_dict() for a in self.compiled.articles],
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3)}
 
@@ -113,13 +119,29 @@ def compile_project(project: Project, ns: Namespaces | None = None) -> Compiled:
     return compiled
 
 
-def build(root: Path | str = ".", *, write: bool = True) -> BuildReport:
-    """Rebuild everything from ontology/ and articles/; on success swap it in as build/current."""
+def build(root: Path | str = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True) -> BuildReport:
+    """Rebuild everything from ontology/ and articles/, check it (SHACL, HermiT), and on success swap it in
+    as build/current with the inferred graphs; on any error the previous build stays as it was."""
+    from .check import check
+
     started = time.perf_counter()
     project = Project(Path(root))
     compiled = compile_project(project)
+    report = None
+    if shacl or reasoning:
+        report = check(compiled, shacl=shacl, reasoning=reasoning)
+        if not report.ok:
+            raise check_failed(report)
+        compiled.quads += report.inferred
     output = write_outputs(project, compiled) if write else None
-    return BuildReport(compiled, output, time.perf_counter() - started)
+    return BuildReport(compiled, output, time.perf_counter() - started, report)
+
+
+def check_failed(report: CheckReport) -> CheckError:
+    first = report.problems[0].line() if report.problems else "the graph is inconsistent with the ontology"
+    more = len(report.problems) - 1
+    suffix = f" (and {more} more; run kg check for all)" if more > 0 else ""
+    return CheckError(f"check failed: {first}{suffix}; the previous build is unchanged")
 
 
 def write_outputs(project: Project, compiled: Compiled) -> Path:

@@ -10,7 +10,7 @@ from .config import Namespaces
 from .factsheet import FactSheet, Item, Span, Value
 from .ontology import RDF, RDFS, XSD
 
-__all__ = ["Minter", "emit_article"]
+__all__ = ["Minter", "emit_article", "origins"]
 
 _TYPE = ox.NamedNode(RDF + "type")
 _LABEL = ox.NamedNode(RDFS + "label")
@@ -77,7 +77,8 @@ def _article_triples(sheet: FactSheet, mint: Minter, kg) -> Iterator[tuple]:
 
 def _item_triples(item: Item, mint: Minter, kg) -> Iterator[tuple]:
     node = mint.item(item.id)
-    yield node, _TYPE, ox.NamedNode(item.type)
+    for cls in item.types:
+        yield node, _TYPE, ox.NamedNode(cls)
     yield node, _LABEL, ox.Literal(item.label)
     for alias in item.aliases:
         yield node, ox.NamedNode(kg("alias")), ox.Literal(alias)
@@ -124,3 +125,20 @@ def _span_triples(spans: list[Span], mint: Minter, kg) -> Iterator[tuple]:
         yield node, ox.NamedNode(kg("beginIndex")), ox.Literal(str(begin), datatype=integer)
         yield node, ox.NamedNode(kg("endIndex")), ox.Literal(str(end), datatype=integer)
         yield node, ox.NamedNode(kg("quote")), ox.Literal(quote)
+
+
+def origins(sheet: FactSheet, ns: Namespaces) -> dict[str, int]:
+    """Where each minted IRI was written: IRI -> line of the fact sheet (for reports that trace problems back)."""
+    mint = Minter(ns, sheet)
+    lines: dict[str, int] = {mint.article.value: 1}
+    for item in sheet.items.values():
+        lines[mint.item(item.id).value] = item.line
+        for span in item.evidence:
+            lines.setdefault(mint.span(span).value, span.line)
+    for claim in sheet.claims.values():
+        lines[mint.item(claim.id).value] = claim.line
+        for attribution in claim.attributions:
+            lines[mint.item(attribution.id).value] = attribution.line
+            for span in attribution.evidence:
+                lines.setdefault(mint.span(span).value, span.line)
+    return lines

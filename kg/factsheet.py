@@ -43,7 +43,7 @@ class Value:
 @dataclass
 class Item:
     id: str
-    type: str  # class IRI
+    types: list[str]  # class IRIs, as written (usually one)
     label: str
     section: str  # "entities" | "facts" | "claims"
     line: int
@@ -52,6 +52,10 @@ class Item:
     source: str | None = None
     claim: str | None = None  # the claim whose content this item is
     props: dict[str, list[Value]] = field(default_factory=dict)  # property IRI -> values
+
+    @property
+    def type(self) -> str:
+        return self.types[0]
 
 
 @dataclass
@@ -255,7 +259,7 @@ class _Loader:
             return None
         self.check_keys(entry, ITEM_KEYS, f"item '{entry.get('id', '?')}'", props=True)
         ident = self.claim_id(entry.get("id"), entry.line_of("id"), "item")
-        type_iri = self.item_type(entry, section)
+        types = self.item_types(entry, section)
         label = entry.get("label")
         if not isinstance(label, str) or not label.strip():
             self.error(f"item '{ident}' needs a label (a readable name)", entry.line, "add label: ...")
@@ -271,17 +275,22 @@ class _Loader:
         if not all(isinstance(a, str) for a in aliases):
             self.error(f"aliases of '{ident}' must be text", entry.line_of("aliases"))
             aliases = []
-        if ident is None or type_iri is None:
+        if ident is None or not types:
             return None
-        item = Item(ident, type_iri, str(label or ""), section, entry.line, list(aliases), evidence, source, claim)
+        item = Item(ident, types, str(label or ""), section, entry.line, list(aliases), evidence, source, claim)
         self.items[ident] = item
         for key in entry:
             if key not in ITEM_KEYS and key in self.onto.properties:
                 self.pending.append((self.property_values, item.props, item, key, entry[key], entry.line_of(key)))
         return ident
 
-    def item_type(self, entry: LineDict, section: str) -> str | None:
-        name, line = entry.get("type"), entry.line_of("type")
+    def item_types(self, entry: LineDict, section: str) -> list[str]:
+        raw, line = entry.get("type"), entry.line_of("type")
+        names = raw if isinstance(raw, list) and raw else [raw]
+        types = [self.item_type(name, line, section) for name in names]
+        return [t for t in types if t] if all(types) else []
+
+    def item_type(self, name: Any, line: int, section: str) -> str | None:
         if not isinstance(name, str) or name not in self.onto.classes:
             hint = _suggest(str(name), self.onto.classes) or "use a class of ontology/kg.ttl by local name"
             self.error(f"unknown type {name!r}", line, hint)
@@ -364,13 +373,16 @@ class _Loader:
         self.check_keys(entry, ("evidence",), "section 'article'", props=True)
         article_class = self.onto.classes["Article"]
         props: dict[str, list[Value]] = {}
-        holder = Item("", article_class, "", "article", entry.line)
+        holder = Item("", [article_class], "", "article", entry.line)
         for key in entry:
             if key != "evidence" and key in self.onto.properties:
                 self.property_values(props, holder, key, entry[key], entry.line_of(key))
         return props, self.evidence(entry.get("evidence"), entry.line_of("evidence"), "the article", required=False)
 
     # -- references ----------------------------------------------------------------------------
+    def is_a(self, item: Item, cls: str) -> bool:
+        return any(self.onto.is_a(t, cls) for t in item.types)
+
     def ref(self, ident: Any, line: int, what: str) -> Item | None:
         if not isinstance(ident, str) or ident not in self.items:
             known = list(self.items)
@@ -388,7 +400,7 @@ class _Loader:
 
     def resolve_attribution(self, attribution: Attribution, entry: LineDict) -> None:
         agent = self.ref(attribution.agent, entry.line_of("agent"), f"the agent of '{attribution.id}'")
-        if agent and not self.onto.is_a(agent.type, self.onto.classes["Agent"]):
+        if agent and not self.is_a(agent, self.onto.classes["Agent"]):
             self.error(f"agent '{agent.id}' of '{attribution.id}' is {_a(self.onto.local(agent.type))}, not an agent",
                        entry.line_of("agent"), "the agent must be a person, organization or group")
         relays = entry.get("relays", [])
@@ -405,7 +417,7 @@ class _Loader:
         if info.kind == "annotation":
             self.error(f"'{key}' is an annotation of the ontology, not a property of data", line)
             return
-        if info.domain and not self.onto.is_a(item.type, info.domain):
+        if info.domain and not self.is_a(item, info.domain):
             self.error(f"property '{key}' applies to {self.onto.local(info.domain)}, not to "
                        f"{self.onto.local(item.type)} '{item.id or 'article'}'", line,
                        "check the item's type or use another property")
@@ -432,7 +444,7 @@ class _Loader:
         target = self.ref(raw, line, f"'{info.local}' of '{item.id or 'article'}'")
         if target is None:
             return None
-        if info.range and info.range.startswith(self.onto.ns.ontology) and not self.onto.is_a(target.type, info.range):
+        if info.range and info.range.startswith(self.onto.ns.ontology) and not self.is_a(target, info.range):
             self.error(f"'{info.local}' expects {_a(self.onto.local(info.range))}, but '{target.id}' is "
                        f"{_a(self.onto.local(target.type))}", line, "point it at an item of the right type")
             return None

@@ -40,6 +40,8 @@ def parse_turtle_file(path: Path, *, shown_as: str, ns: Namespaces) -> list[ox.T
 def _rebase_node(node, ns: Namespaces):
     if isinstance(node, ox.NamedNode):
         return ox.NamedNode(ns.rebase(node.value))
+    if isinstance(node, ox.Literal) and node.datatype.value == XSD + "anyURI":  # e.g. sh:namespace in shapes
+        return ox.Literal(ns.rebase(node.value), datatype=node.datatype)
     return node
 
 

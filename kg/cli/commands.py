@@ -20,9 +20,12 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Repo
 
 
 @app.command("build")
-def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) -> None:
+def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
+                  no_check: Annotated[bool, typer.Option("--no-check", help="Skip SHACL validation.")] = False,
+                  no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning (HermiT).")] = False,
+                  ) -> None:
     """Rebuild the graph from ontology/ and articles/ into build/current (left intact on any error)."""
-    report = run(ctx, lambda: build(ctx.obj.root))
+    report = run(ctx, lambda: build(ctx.obj.root, shacl=not no_check, reasoning=not no_reason))
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
         return
@@ -35,7 +38,31 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) -> 
                    f"{article.items} items, {article.claims} claims, {article.attributions} attributions, "
                    f"{article.spans} evidence spans; coverage {cov.covered}/{cov.total - len(cov.boilerplate)} "
                    f"sentences ({len(cov.uncovered)} uncited, {len(cov.boilerplate)} boilerplate)")
+    if report.check:
+        checked = report.check
+        typer.echo(f"checks: {'SHACL ok' if not no_check else 'SHACL skipped'}, "
+                   f"{'HermiT: consistent, ' + str(len(checked.inferred)) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
     typer.echo(f"output: {Project(ctx.obj.root).rel(report.output)} (build/current)")
+
+
+@app.command("check")
+def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
+                  no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning (HermiT).")] = False,
+                  ) -> None:
+    """Validate the sources against the SHACL shapes and the ontology (HermiT); exit 1 on any problem."""
+    from ..check import check
+
+    report = run(ctx, lambda: check(compile_project(Project(ctx.obj.root)), reasoning=not no_reason))
+    if fmt is ReportFormat.json:
+        emit_json(report.to_dict())
+    else:
+        for problem in report.problems:
+            typer.echo(problem.line())
+        consistency = {True: "consistent", False: "INCONSISTENT", None: "not reasoned"}[report.consistent]
+        typer.echo(f"{len(report.problems)} problem(s); OWL: {consistency}; "
+                   f"{len(report.inferred)} inferred triples", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command("coverage")

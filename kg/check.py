@@ -1,0 +1,128 @@
+"""Check a compiled graph: SHACL shapes (pyshacl) per article, OWL consistency and entailments (HermiT)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import SH
+
+from .config import Namespaces
+from .emit import origins
+from .reason import reason
+
+if TYPE_CHECKING:
+    from .build import Compiled
+
+__all__ = ["Problem", "CheckReport", "check", "shacl_problems", "to_rdflib"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, with where it came from when that can be traced."""
+
+    kind: str  # "shacl" | "owl"
+    message: str
+    focus: str | None = None
+    path: str | None = None
+    value: str | None = None
+    source: str | None = None  # "articles/<slug>/facts.yaml:LINE"
+
+    def line(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        detail = " ".join(x for x in (f"<{self.focus}>" if self.focus else "", self.path or "") if x)
+        return f"{where}{self.kind}: {detail + ': ' if detail else ''}{self.message}"
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass
+class CheckReport:
+    problems: list[Problem] = field(default_factory=list)
+    consistent: bool | None = None  # None: reasoning skipped
+    inferred: list[ox.Quad] = field(default_factory=list)
+    shacl_seconds: float = 0.0
+    reason_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.consistent is not False
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "consistent": self.consistent, "problems": [p.to_dict() for p in self.problems],
+                "inferred_triples": len(self.inferred), "shacl_seconds": round(self.shacl_seconds, 3),
+                "reason_seconds": round(self.reason_seconds, 3)}
+
+
+def to_rdflib(triples) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
+    if data:
+        graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph
+
+
+def _trace(compiled: Compiled) -> dict[str, str]:
+    where: dict[str, str] = {}
+    for sheet in compiled.sheets:
+        for iri, line in origins(sheet, compiled.ns).items():
+            where.setdefault(iri, f"{sheet.shown_as}:{line}")
+    return where
+
+
+def shacl_problems(compiled: Compiled, trace: dict[str, str]) -> list[Problem]:
+    """Validate each article (its article graph and claims graph together) against the shapes."""
+    import pyshacl
+
+    shapes, ontology = to_rdflib(compiled.ontology.shapes), to_rdflib(compiled.ontology.ontology)
+    problems: list[Problem] = []
+    for sheet in compiled.sheets:
+        graphs = {compiled.ns.article_graph(sheet.slug), compiled.ns.claims_graph(sheet.slug)}
+        data = to_rdflib(q.triple for q in compiled.quads if q.graph_name.value in graphs)
+        conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs",
+                                                abort_on_first=False, allow_warnings=False)
+        if not conforms:
+            problems += _results(results, trace, compiled.ns)
+    return problems
+
+
+def _results(results: rdflib.Graph, trace: dict[str, str], ns: Namespaces) -> list[Problem]:
+    from .results import display_term
+
+    problems = []
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        path = results.value(result, SH.resultPath)
+        value = results.value(result, SH.value)
+        message = results.value(result, SH.resultMessage)
+        focus_text = str(focus) if isinstance(focus, rdflib.URIRef) else None
+        path_text = display_term(ox.NamedNode(str(path)), ns) if isinstance(path, rdflib.URIRef) else None
+        problems.append(Problem("shacl", str(message or "violates a shape"), focus_text, path_text,
+                                str(value) if value is not None else None, trace.get(focus_text or "")))
+    return sorted(set(problems), key=lambda p: (p.source or "", p.focus or "", p.message))
+
+
+def check(compiled: Compiled, *, shacl: bool = True, reasoning: bool = True,
+          timeout: float | None = None) -> CheckReport:
+    """SHACL then HermiT; the report lists problems and holds the inferred quads (their own graphs)."""
+    report, trace = CheckReport(), _trace(compiled)
+    if shacl:
+        started = time.perf_counter()
+        report.problems += shacl_problems(compiled, trace)
+        report.shacl_seconds = time.perf_counter() - started
+    if reasoning:
+        from .diagnose import diagnose, materialise
+
+        started = time.perf_counter()
+        data = [q.triple for q in compiled.quads if q.graph_name.value.startswith(compiled.ns.graphs + "article/")]
+        result = reason(compiled.ontology.ontology, data, individuals_prefix=compiled.ns.ids, timeout=timeout)
+        report.consistent = result.consistent
+        if result.consistent:
+            report.inferred = materialise(compiled, data, result.inferred)
+        else:
+            report.problems += diagnose(compiled, data, trace, timeout=timeout)
+        report.reason_seconds = time.perf_counter() - started
+    return report

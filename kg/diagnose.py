@@ -1,0 +1,141 @@
+"""After reasoning: keep the entailments in their own graphs, or explain an inconsistency as far as it can be found."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from .ontology import OWL, RDF, RDFS
+from .reason import reason
+
+if TYPE_CHECKING:
+    from .build import Compiled
+    from .check import Problem
+
+__all__ = ["materialise", "diagnose", "disjoint_groups"]
+
+MAX_NARROWING_RUNS = 12
+
+
+def _content_items(compiled: Compiled) -> set[str]:
+    from .emit import Minter
+
+    found = set()
+    for sheet in compiled.sheets:
+        mint = Minter(compiled.ns, sheet)
+        found |= {mint.item(i).value for i, item in sheet.items.items() if item.claim}
+    return found
+
+
+def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Triple]) -> list[ox.Quad]:
+    """HermiT's entailments plus the inverse and symmetric values owlready2 leaves implicit, as quads.
+
+    A triple that touches a claim's content goes to graph/inferred/claims: inferring from what a source
+    claims must not turn the claim into a fact. Everything else goes to graph/inferred.
+    """
+    onto = compiled.ontology.ontology
+    inverse: dict[str, set[str]] = defaultdict(set)
+    symmetric = {t.subject.value for t in onto
+                 if t.predicate.value == RDF + "type" and t.object.value == OWL + "SymmetricProperty"}
+    for t in onto:
+        if t.predicate.value == OWL + "inverseOf" and isinstance(t.object, ox.NamedNode):
+            inverse[t.subject.value].add(t.object.value)
+            inverse[t.object.value].add(t.subject.value)
+    known = set(data)
+    new = [t for t in inferred if t not in known]
+    for t in list(data) + new:
+        if not isinstance(t.object, ox.NamedNode) or not t.object.value.startswith(compiled.ns.ids):
+            continue
+        targets = set(inverse.get(t.predicate.value, ())) | ({t.predicate.value} if t.predicate.value in symmetric else set())
+        new += [ox.Triple(t.object, ox.NamedNode(p), t.subject) for p in targets]
+    content = _content_items(compiled)
+    plain, claimed = ox.NamedNode(compiled.ns.inferred_graph), ox.NamedNode(compiled.ns.inferred_graph + "/claims")
+    quads = set()
+    for t in new:
+        if t in known:
+            continue
+        touches = t.subject.value in content or (isinstance(t.object, ox.NamedNode) and t.object.value in content)
+        quads.add(ox.Quad(t.subject, t.predicate, t.object, claimed if touches else plain))
+    return sorted(quads, key=str)
+
+
+def disjoint_groups(onto: list[ox.Triple]) -> list[frozenset[str]]:
+    """The ontology's disjointness axioms, as sets of class IRIs (AllDisjointClasses and disjointWith)."""
+    rest = {t.subject: t.object for t in onto if t.predicate.value == RDF + "rest"}
+    first = {t.subject: t.object for t in onto if t.predicate.value == RDF + "first"}
+    groups = []
+    for t in onto:
+        if t.predicate.value == OWL + "members":
+            members, node = [], t.object
+            while node in first:
+                members.append(first[node].value)
+                node = rest.get(node)
+            groups.append(frozenset(members))
+        elif t.predicate.value == OWL + "disjointWith":
+            groups.append(frozenset({t.subject.value, t.object.value}))
+    return groups
+
+
+def _structural(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str]) -> list[Problem]:
+    from .check import Problem
+
+    index = compiled.ontology.index
+    ranges = {p.iri: p.range for p in index.properties.values() if p.kind == "object" and p.range}
+    types: dict[str, set[str]] = defaultdict(set)
+    for t in data:
+        if t.predicate.value == RDF + "type":
+            types[t.subject.value].add(t.object.value)
+        elif t.predicate.value in ranges and isinstance(t.object, ox.NamedNode):
+            types[t.object.value].add(ranges[t.predicate.value])
+    problems = []
+    groups = disjoint_groups(compiled.ontology.ontology)
+    for individual, asserted in sorted(types.items()):
+        ancestors = set().union(*(index.ancestors.get(c, {c}) for c in asserted))
+        for group in groups:
+            clash = sorted(group & ancestors)
+            if len(clash) >= 2:
+                names = " and ".join(index.local(c) for c in clash[:2])
+                problems.append(Problem(
+                    "owl", f"inconsistent: {individual} is both {names}, which the ontology declares disjoint "
+                           f"({'; '.join(index.local(c) for c in sorted(asserted))} asserted); give it one kind",
+                    individual, "rdf:type", None, trace.get(individual)))
+                break
+    return problems
+
+
+def diagnose(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], *,
+             timeout: float | None = None) -> list[Problem]:
+    """Name the individuals behind an inconsistency: disjoint types first, else narrow down with HermiT."""
+    from .check import Problem
+
+    found = _structural(compiled, data, trace)
+    if found:
+        return found
+    culprits = _narrow(compiled, data, timeout)
+    if not culprits:
+        return [Problem("owl", "inconsistent: HermiT finds the graph inconsistent with the ontology, and no "
+                               "smaller part of it is; check the axioms of ontology/kg.ttl")]
+    return [Problem("owl", "inconsistent: HermiT finds these statements inconsistent with the ontology "
+                           f"(narrowed down to {len(culprits)} individual(s)); check their types and values",
+                    subject, None, None, trace.get(subject)) for subject in culprits]
+
+
+def _narrow(compiled: Compiled, data: list[ox.Triple], timeout: float | None) -> list[str]:
+    """Halve the set of subjects while the half alone stays inconsistent (a bounded number of HermiT runs)."""
+    by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
+    for t in data:
+        by_subject[t.subject.value].append(t)
+    subjects, runs = sorted(by_subject), 0
+    while len(subjects) > 1 and runs < MAX_NARROWING_RUNS:
+        half = len(subjects) // 2
+        for part in (subjects[:half], subjects[half:]):
+            runs += 1
+            triples = [t for s in part for t in by_subject[s]]
+            if not reason(compiled.ontology.ontology, triples, individuals_prefix=compiled.ns.ids,
+                          timeout=timeout).consistent:
+                subjects = part
+                break
+        else:
+            break
+    return subjects if len(subjects) <= 10 else []

@@ -1,0 +1,182 @@
+"""kg check: SHACL and HermiT find each kind of broken fact sheet; inferences live in their own graphs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from conftest import SEED_SLUG, run_kg
+from kg.config import namespaces
+
+NS = namespaces()
+KG = rdflib.Namespace(NS.ontology)
+FACTS = "articles/mini/facts.yaml"
+PERSON_PLACE = """  - id: joseph-kim
+    type: [Person, Place]
+    label: Joseph Kim
+    evidence: ["Joseph Kim"]
+"""
+
+
+def edit(project: Path, old: str, new: str) -> None:
+    facts = project / FACTS
+    text = facts.read_text()
+    assert text.count(old) == 1, old
+    facts.write_text(text.replace(old, new))
+
+
+def check_json(project: Path) -> tuple[int, dict]:
+    result = run_kg("--root", str(project), "check", "--format", "json")
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.mark.java
+def test_mini_passes(mini_project: Path) -> None:
+    code, report = check_json(mini_project)
+    assert code == 0 and report["ok"] and report["consistent"] is True and report["problems"] == []
+
+
+@pytest.mark.java
+def test_person_also_a_place_is_inconsistent(mini_project: Path) -> None:
+    edit(mini_project, "entities:\n", "entities:\n" + PERSON_PLACE)
+    code, report = check_json(mini_project)
+    assert code == 1 and report["consistent"] is False
+    owl = [p for p in report["problems"] if p["kind"] == "owl"]
+    iri = NS.entity("joseph-kim")
+    assert owl and owl[0]["focus"] == iri and owl[0]["source"] == f"{FACTS}:10"
+    assert "is both Person and Place, which the ontology declares disjoint" in owl[0]["message"] or \
+        "is both Agent and Place, which the ontology declares disjoint" in owl[0]["message"]
+    shacl = [p for p in report["problems"] if p["kind"] == "shacl" and p.get("focus") == iri]
+    assert shacl, "the shapes catch the disjoint types too"
+
+
+@pytest.mark.java
+def test_build_refuses_an_inconsistent_graph(mini_project: Path) -> None:
+    run_kg("--root", str(mini_project), "build", check=True)
+    before = (mini_project / "build" / "current").readlink()
+    edit(mini_project, "entities:\n", "entities:\n" + PERSON_PLACE)
+    result = run_kg("--root", str(mini_project), "build")
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"kg: error: check failed: {FACTS}:10: ")
+    assert line.endswith("the previous build is unchanged")
+    assert (mini_project / "build" / "current").readlink() == before
+
+
+def test_claim_without_attribution(mini_project: Path) -> None:
+    facts = mini_project / FACTS
+    text = facts.read_text()
+    facts.write_text(text[: text.index("    attributions:")])
+    result = run_kg("--root", str(mini_project), "check")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"kg: error: {FACTS}:46: claim 'execution-threat' has no attributions; "
+        "add attributions: one per agent that makes, relays or judges the claim"]
+
+
+def test_attribution_without_evidence(mini_project: Path) -> None:
+    edit(mini_project, '        evidence: ["a source told Radio Free Asia"]\n', "")
+    result = run_kg("--root", str(mini_project), "check")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"kg: error: {FACTS}:55: attribution 'src' has no evidence; "
+        "add evidence: a quote copied verbatim from the article (or source: a URL)"]
+
+
+@pytest.mark.java
+def test_penalty_without_modality(mini_project: Path) -> None:
+    edit(mini_project, "        modality: threatened\n", "")
+    code, report = check_json(mini_project)
+    assert code == 1
+    [problem] = report["problems"]
+    assert problem["kind"] == "shacl" and problem["path"] == "kg:modality"
+    assert problem["source"] == f"{FACTS}:49"
+    assert problem["message"].startswith("Every penalty needs exactly one modality (kg:modality)")
+
+
+@pytest.mark.java
+def test_quantity_without_value_or_bound(mini_project: Path) -> None:
+    edit(mini_project, "    upperBound: 400\n", "")
+    code, report = check_json(mini_project)
+    assert code == 1
+    [problem] = report["problems"]
+    assert problem["kind"] == "shacl" and problem["focus"] == NS.local("mini", "q400")
+    assert problem["source"] == f"{FACTS}:38"
+    assert "value" in problem["message"] and "bound" in problem["message"]
+
+
+@pytest.mark.java
+def test_reasoner_timeout_is_one_clear_line(mini_project: Path) -> None:
+    result = run_kg("--root", str(mini_project), "build", env={"KG_REASONER_TIMEOUT": "0.01"})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "kg: error: the HermiT reasoner did not finish within 0.01 s; raise KG_REASONER_TIMEOUT or build "
+        "with --no-reason"]
+    assert not (mini_project / "build" / "current").exists()
+
+
+def test_missing_java_is_one_clear_line(mini_project: Path) -> None:
+    result = run_kg("--root", str(mini_project), "build", env={"PATH": ""})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "kg: error: no Java runtime found for the HermiT reasoner; install Java 17 "
+        "(Debian: apt-get install openjdk-17-jre-headless) or build with --no-reason"]
+    ok = run_kg("--root", str(mini_project), "build", "--no-reason", env={"PATH": ""})
+    assert ok.returncode == 0, ok.stderr
+
+
+# -- the seed: consistent, and the inferred graph holds the expected entailments ---------------------
+
+def _graphs(project: Path) -> rdflib.Dataset:
+    data = rdflib.Dataset()
+    data.parse(project / "build" / "current" / "kg.trig", format="trig")
+    return data
+
+
+@pytest.mark.java
+def test_seed_passes_every_shape_and_is_consistent(seed_build: Path) -> None:
+    code, report = check_json(seed_build)
+    assert code == 0, report["problems"][:3]
+    assert report["consistent"] is True and report["inferred_triples"] > 0
+
+
+@pytest.mark.java
+def test_seed_inferences(seed_build: Path) -> None:
+    data = _graphs(seed_build)
+    inferred = data.graph(rdflib.URIRef(NS.inferred_graph))
+    stated = data.graph(rdflib.URIRef(NS.article_graph(SEED_SLUG)))
+    north_korea = rdflib.URIRef(NS.entity("north-korea"))
+    # the reunion site lies in North Korea only by the transitive located-in
+    resort = next(s for s in stated.subjects(KG.locatedIn, None) if "resort" in str(stated.value(s, rdflib.RDFS.label)).lower())
+    assert (resort, KG.locatedIn, north_korea) not in stated
+    assert (resort, KG.locatedIn, north_korea) in inferred
+    # every claim links directly to each agent of its attributions (the property chain)
+    for claim in stated.subjects(rdflib.RDF.type, KG.Claim):
+        for attribution in stated.objects(claim, KG.hasAttribution):
+            agent = stated.value(attribution, KG.agent)
+            assert (claim, KG.attributedTo, agent) in inferred, (claim, agent)
+    # the defined classes are filled
+    assert list(inferred.subjects(rdflib.RDF.type, KG.UnconfirmedClaim))
+    assert list(inferred.subjects(rdflib.RDF.type, KG.AnonymousSource))
+
+
+@pytest.mark.java
+def test_nothing_inferred_in_an_article_graph(seed_build: Path) -> None:
+    data = _graphs(seed_build)
+    inferred = set(data.graph(rdflib.URIRef(NS.inferred_graph))) | \
+        set(data.graph(rdflib.URIRef(NS.inferred_graph + "/claims")))
+    assert inferred
+    for name in (NS.article_graph(SEED_SLUG), NS.claims_graph(SEED_SLUG)):
+        assert not inferred & set(data.graph(rdflib.URIRef(name)))
+
+
+@pytest.mark.java
+def test_queries_see_more_with_the_inferred_graph(seed_build: Path) -> None:
+    query = ("SELECT (COUNT(DISTINCT ?event) AS ?n) WHERE { %s { ?event kg:occurredAt <%s> } }")
+    place = NS.entity("north-korea")
+    asserted = run_kg("--root", str(seed_build), "query", "-e",
+                      query % (f"GRAPH <{NS.article_graph(SEED_SLUG)}>", place), "-f", "csv", check=True)
+    with_inferred = run_kg("--root", str(seed_build), "query", "-e", query % ("", place), "-f", "csv", check=True)
+    assert int(with_inferred.stdout.split()[1]) > int(asserted.stdout.split()[1])
