@@ -1,13 +1,15 @@
 """The kg commands."""
 from __future__ import annotations
 
+import sys
 from enum import Enum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 from ..build import build, compile_project
-from ..config import Project
+from ..config import Project, namespaces
 from .app import app, emit_json, run
 
 
@@ -82,3 +84,20 @@ def coverage_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) 
                 typer.echo(f"  boilerplate [{sentence.begin}-{sentence.end}] {sentence.text}")
     if any(a.coverage.uncovered for a in compiled.articles):
         raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, ntriples, nquads, trig, jsonld or rdfxml")] = "turtle",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+    graph: Annotated[Optional[str], typer.Option("--graph", "-g", help="One graph: an article slug, SLUG/claims, "
+                                                  "ontology, shapes, inferred, inferred/claims, or a graph IRI.")] = None,
+) -> None:
+    """Export the built graph; TriG, N-Quads and JSON-LD keep the named graphs, the others give their union."""
+    from ..export import export
+
+    data = run(ctx, lambda: export(Project(ctx.obj.root), namespaces(), fmt, graph=graph, output=output))
+    if data is not None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
