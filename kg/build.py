@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from .emit import emit_article
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet, load_fact_sheet
 from .ontology import OntologySources, load_ontology
+from .registry import EntityRegistry
 from .rdfutil import PREFIXES, serialize_sorted
 
 __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "BUILDER_VERSION"]
@@ -57,6 +59,7 @@ class Compiled:
     sheets: list[FactSheet]
     quads: list[ox.Quad]
     articles: list[ArticleSummary] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def graph_sizes(self) -> dict[str, int]:
         return dict(sorted(Counter(q.graph_name.value for q in self.quads).items()))
@@ -80,6 +83,7 @@ class BuildReport:
         return {"triples": self.triples, "graphs": self.compiled.graph_sizes(), "entities": self.entities(),
                 "claims": sum(a.claims for a in self.compiled.articles),
                 "check": self.check.to_dict() if self.check else None,
+                "warnings": self.compiled.warnings,
                 "articles": [a.to_dict() for a in self.compiled.articles],
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3)}
 
@@ -100,15 +104,21 @@ def load_article(project: Project, folder: Path, sources: OntologySources) -> Fa
                            shown_as=project.rel(facts))
 
 
-def compile_project(project: Project, ns: Namespaces | None = None) -> Compiled:
+def compile_project(project: Project, ns: Namespaces | None = None, *,
+                    progress: Callable[[int, int, str], None] | None = None) -> Compiled:
     """Load and check every source and emit all quads, in memory; raise on the first bad input."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
     quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
     quads += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
     compiled = Compiled(ns, sources, [], quads)
-    for folder in article_dirs(project):
+    registry = EntityRegistry()
+    folders = article_dirs(project)
+    for number, folder in enumerate(folders, start=1):
+        if progress:
+            progress(number, len(folders), folder.name)
         sheet = load_article(project, folder, sources)
+        registry.add(sheet)
         article_quads = emit_article(sheet, ns)
         claimed = sum(1 for q in article_quads if q.graph_name.value == ns.claims_graph(sheet.slug))
         compiled.sheets.append(sheet)
@@ -116,17 +126,19 @@ def compile_project(project: Project, ns: Namespaces | None = None) -> Compiled:
         compiled.articles.append(ArticleSummary(
             sheet.slug, len(article_quads), claimed, len(sheet.items), len(sheet.claims), len(sheet.attributions),
             len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet)))
+    compiled.warnings = [w.line() for w in registry.warnings]
     return compiled
 
 
-def build(root: Path | str = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True) -> BuildReport:
+def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
+          progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
     """Rebuild everything from ontology/ and articles/, check it (SHACL, HermiT), and on success swap it in
     as build/current with the inferred graphs; on any error the previous build stays as it was."""
     from .check import check
 
     started = time.perf_counter()
-    project = Project(Path(root))
-    compiled = compile_project(project)
+    project = root if isinstance(root, Project) else Project(Path(root))
+    compiled = compile_project(project, progress=progress)
     report = None
     if shacl or reasoning:
         report = check(compiled, shacl=shacl, reasoning=reasoning)

@@ -78,6 +78,7 @@ class Project:
     """The folders of one kg project: sources in, build out."""
 
     root: Path
+    articles: Path | None = None  # another articles folder than <root>/articles
 
     @property
     def ontology_dir(self) -> Path:
@@ -85,7 +86,7 @@ class Project:
 
     @property
     def articles_dir(self) -> Path:
-        return self.root / "articles"
+        return self.articles if self.articles is not None else self.root / "articles"
 
     @property
     def queries_dir(self) -> Path:

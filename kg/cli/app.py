@@ -6,10 +6,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
+from ..config import Project
 from ..errors import KGError
 
 app = typer.Typer(name="kg", help="Evidence-anchored knowledge graphs from news reports.",
@@ -20,13 +21,19 @@ app = typer.Typer(name="kg", help="Evidence-anchored knowledge graphs from news 
 class Options:
     root: Path
     debug: bool
+    articles: Path | None = None
+
+    @property
+    def project(self) -> Project:
+        return Project(self.root, self.articles)
 
 
 @app.callback()
 def _options(ctx: typer.Context,
              root: Annotated[Path, typer.Option("--root", help="Project folder (holds ontology/, articles/, queries/).")] = Path("."),
+             articles: Annotated[Optional[Path], typer.Option("--articles", help="Read articles from this folder instead of ROOT/articles.")] = None,
              debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
-    ctx.obj = Options(root, debug)
+    ctx.obj = Options(root, debug, articles)
 
 
 def run(ctx: typer.Context, action: Callable[[], Any]) -> Any:

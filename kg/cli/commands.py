@@ -21,13 +21,28 @@ class ReportFormat(str, Enum):
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report as text or JSON.")]
 
 
+def _build_with_progress(project: Project, **options):
+    """kg.build with a progress bar on a terminal (stderr), plain otherwise."""
+    if not sys.stderr.isatty():
+        return build(project, **options)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("loading articles", total=None)
+
+        def step(number: int, total: int, slug: str) -> None:
+            bar.update(task, completed=number, total=total, description=f"loading {slug}")
+
+        return build(project, progress=step, **options)
+
+
 @app.command("build")
 def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
                   no_check: Annotated[bool, typer.Option("--no-check", help="Skip SHACL validation.")] = False,
                   no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning (HermiT).")] = False,
                   ) -> None:
     """Rebuild the graph from ontology/ and articles/ into build/current (left intact on any error)."""
-    report = run(ctx, lambda: build(ctx.obj.root, shacl=not no_check, reasoning=not no_reason))
+    report = run(ctx, lambda: _build_with_progress(ctx.obj.project, shacl=not no_check, reasoning=not no_reason))
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
         return
@@ -44,7 +59,9 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
         checked = report.check
         typer.echo(f"checks: {'SHACL ok' if not no_check else 'SHACL skipped'}, "
                    f"{'HermiT: consistent, ' + str(len(checked.inferred)) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
-    typer.echo(f"output: {Project(ctx.obj.root).rel(report.output)} (build/current)")
+    for warning in report.compiled.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"output: {ctx.obj.project.rel(report.output)} (build/current)")
 
 
 @app.command("check")
@@ -54,7 +71,7 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
     """Validate the sources against the SHACL shapes and the ontology (HermiT); exit 1 on any problem."""
     from ..check import check
 
-    report = run(ctx, lambda: check(compile_project(Project(ctx.obj.root)), reasoning=not no_reason))
+    report = run(ctx, lambda: check(compile_project(ctx.obj.project), reasoning=not no_reason))
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
     else:
@@ -70,7 +87,7 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
 @app.command("coverage")
 def coverage_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) -> None:
     """List each article's sentences that no item cites (exit 1 if any)."""
-    compiled = run(ctx, lambda: compile_project(Project(ctx.obj.root)))
+    compiled = run(ctx, lambda: compile_project(ctx.obj.project))
     if fmt is ReportFormat.json:
         emit_json([a.coverage.to_dict() for a in compiled.articles])
     else:
@@ -97,7 +114,7 @@ def export_command(
     """Export the built graph; TriG, N-Quads and JSON-LD keep the named graphs, the others give their union."""
     from ..export import export
 
-    data = run(ctx, lambda: export(Project(ctx.obj.root), namespaces(), fmt, graph=graph, output=output))
+    data = run(ctx, lambda: export(ctx.obj.project, namespaces(), fmt, graph=graph, output=output))
     if data is not None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

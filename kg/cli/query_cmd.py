@@ -18,7 +18,7 @@ from .app import app, emit_json, run
 def queries_command(ctx: typer.Context,
                     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text") -> None:
     """List the stored queries: name, title and parameters."""
-    queries = run(ctx, lambda: load_queries(Project(ctx.obj.root), namespaces()))
+    queries = run(ctx, lambda: load_queries(ctx.obj.project, namespaces()))
     if fmt == "json":
         emit_json([{"name": q.name, "title": q.title, "description": q.description,
                     "params": [vars(p) for p in q.params]} for q in queries.values()])
@@ -44,7 +44,7 @@ def _select(ctx: typer.Context, name: Optional[str], expression: Optional[str]) 
         raise QueryError("give a stored query name, a .rq file, or -e 'SPARQL' (exactly one)")
     if expression is not None:
         return parse_query_text(expression, name="-e", path=None, shown_as="<-e>", ns=namespaces())
-    return find_query(Project(ctx.obj.root), namespaces(), name)
+    return find_query(ctx.obj.project, namespaces(), name)
 
 
 @app.command("query")
@@ -70,8 +70,8 @@ def query_command(
         bindings = bind_params(query, _parse_params(param), ns)
         if endpoint:
             from ..remote import run_remote
-            return run_remote(endpoint, query, bindings, ns, project=Project(ctx.obj.root))
-        return run_local(open_store(Project(ctx.obj.root)), query, bindings, ns)
+            return run_remote(endpoint, query, bindings, ns, project=ctx.obj.project)
+        return run_local(open_store(ctx.obj.project), query, bindings, ns)
 
     result = run(ctx, execute)
     width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else None

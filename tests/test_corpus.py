@@ -1,0 +1,60 @@
+"""Many articles: one IRI per entity across articles, conflicts reported, another articles folder."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from conftest import run_kg
+from kg.config import namespaces
+
+NS = namespaces()
+
+
+@pytest.fixture
+def two_articles(mini_project: Path) -> Path:
+    """The mini article twice, under two slugs."""
+    shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
+    return mini_project
+
+
+def test_shared_entity_is_one_node(two_articles: Path) -> None:
+    run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
+    data = rdflib.Dataset()
+    data.parse(two_articles / "build" / "current" / "kg.trig", format="trig")
+    rfa = rdflib.URIRef(NS.entity("radio-free-asia"))
+    graphs = {str(g.identifier) for g in data.graphs() if (rfa, None, None) in g}
+    assert graphs == {NS.article_graph("mini"), NS.article_graph("mini-two")}
+    local = {str(s) for g in data.graphs() for s in g.subjects() if str(s).endswith("/reunion-1")}
+    assert local == {NS.local("mini", "reunion-1"), NS.local("mini-two", "reunion-1")}
+
+
+def test_conflicting_types_are_an_error(two_articles: Path) -> None:
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("    type: NewsOutlet\n    label: Radio Free Asia",
+                                                "    type: GovernmentBody\n    label: Radio Free Asia"))
+    result = run_kg("--root", str(two_articles), "build", "--no-reason")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "kg: error: articles/mini-two/facts.yaml:14: entity 'radio-free-asia' is typed GovernmentBody here but "
+        "NewsOutlet in articles/mini/facts.yaml:14; give it the same type in both, or use another id if they are "
+        "different entities"]
+
+
+def test_conflicting_labels_are_reported(two_articles: Path) -> None:
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("    label: Radio Free Asia", "    label: RFA"))
+    result = run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
+    assert result.stderr.splitlines() == [
+        "warning: articles/mini-two/facts.yaml:14: entity 'radio-free-asia' is labelled 'RFA' here but "
+        "'Radio Free Asia' in articles/mini/facts.yaml:14; use one label and list the other under aliases"]
+
+
+def test_articles_from_another_folder(mini_project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "incoming"
+    shutil.copytree(mini_project / "articles", elsewhere)
+    shutil.move(str(elsewhere / "mini"), str(elsewhere / "other-slug"))
+    result = run_kg("--root", str(mini_project), "--articles", str(elsewhere), "build", "--no-reason", check=True)
+    assert "other-slug:" in result.stdout and "  mini:" not in result.stdout
