@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 import shutil
@@ -24,7 +25,8 @@ from .emit import emit_article
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet, load_fact_sheet
 from .ontology import OntologySources, load_ontology
-from .registry import EntityRegistry
+from .cache import ArticleCache, CachedArticle, fingerprint, ontology_digest
+from .registry import EntityRecord, EntityRegistry
 from .rdfutil import PREFIXES, serialize_sorted
 
 __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "BUILDER_VERSION"]
@@ -44,6 +46,11 @@ class ArticleSummary:
     spans: int
     coverage: Coverage
 
+    @classmethod
+    def from_dict(cls, data: dict) -> ArticleSummary:
+        return cls(data["article"], data["triples"], data["claimed_triples"], data["items"], data["claims"],
+                   data["attributions"], data["evidence_spans"], Coverage.from_dict(data["coverage"]))
+
     def to_dict(self) -> dict:
         return {"article": self.slug, "triples": self.triples, "claimed_triples": self.claimed_triples,
                 "items": self.items, "claims": self.claims, "attributions": self.attributions,
@@ -60,6 +67,14 @@ class Compiled:
     quads: list[ox.Quad]
     articles: list[ArticleSummary] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fresh: list[CachedArticle] = field(default_factory=list)  # articles loaded from their sources this time
+    reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
+    fingerprints: dict[str, str] = field(default_factory=dict)  # slug -> content hash of its inputs
+
+    def inputs_key(self) -> str:
+        """One hash of every input of the build: if it is unchanged, so are the entailments."""
+        joined = "\n".join(f"{slug} {print_}" for slug, print_ in sorted(self.fingerprints.items()))
+        return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{joined}".encode()).hexdigest()
 
     def graph_sizes(self) -> dict[str, int]:
         return dict(sorted(Counter(q.graph_name.value for q in self.quads).items()))
@@ -84,6 +99,7 @@ class BuildReport:
                 "claims": sum(a.claims for a in self.compiled.articles),
                 "check": self.check.to_dict() if self.check else None,
                 "warnings": self.compiled.warnings,
+                "rebuilt": [entry.slug for entry in self.compiled.fresh], "reused": self.compiled.reused,
                 "articles": [a.to_dict() for a in self.compiled.articles],
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3)}
 
@@ -105,7 +121,8 @@ def load_article(project: Project, folder: Path, sources: OntologySources) -> Fa
 
 
 def compile_project(project: Project, ns: Namespaces | None = None, *,
-                    progress: Callable[[int, int, str], None] | None = None) -> Compiled:
+                    progress: Callable[[int, int, str], None] | None = None,
+                    cache: ArticleCache | None = None) -> Compiled:
     """Load and check every source and emit all quads, in memory; raise on the first bad input."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
@@ -114,38 +131,72 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     compiled = Compiled(ns, sources, [], quads)
     registry = EntityRegistry()
     folders = article_dirs(project)
+    digest = ontology_digest(project)
     for number, folder in enumerate(folders, start=1):
         if progress:
             progress(number, len(folders), folder.name)
-        sheet = load_article(project, folder, sources)
-        registry.add(sheet)
-        article_quads = emit_article(sheet, ns)
-        claimed = sum(1 for q in article_quads if q.graph_name.value == ns.claims_graph(sheet.slug))
-        compiled.sheets.append(sheet)
-        compiled.quads += article_quads
-        compiled.articles.append(ArticleSummary(
-            sheet.slug, len(article_quads), claimed, len(sheet.items), len(sheet.claims), len(sheet.attributions),
-            len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet)))
+        print_ = fingerprint(folder, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
+        compiled.fingerprints[folder.name] = print_
+        hit = cache.get(folder.name, print_) if cache else None
+        if hit:
+            registry.add([EntityRecord(e["id"], frozenset(e["types"]), e["label"], e["where"]) for e in hit.entities])
+            compiled.quads += hit.quads
+            compiled.articles.append(ArticleSummary.from_dict(hit.summary))
+            compiled.reused.append(folder.name)
+            continue
+        compiled.fresh.append(_compile_article(project, folder, sources, ns, registry, compiled, print_))
     compiled.warnings = [w.line() for w in registry.warnings]
     return compiled
 
 
+def _compile_article(project: Project, folder: Path, sources: OntologySources, ns: Namespaces,
+                     registry: EntityRegistry, compiled: Compiled, print_: str) -> CachedArticle:
+    sheet = load_article(project, folder, sources)
+    records = EntityRegistry.records_of(sheet)
+    registry.add(records)
+    article_quads = emit_article(sheet, ns)
+    claimed = sum(1 for q in article_quads if q.graph_name.value == ns.claims_graph(sheet.slug))
+    summary = ArticleSummary(sheet.slug, len(article_quads), claimed, len(sheet.items), len(sheet.claims),
+                             len(sheet.attributions), len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet))
+    compiled.sheets.append(sheet)
+    compiled.quads += article_quads
+    compiled.articles.append(summary)
+    entities = [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where} for r in records]
+    return CachedArticle(sheet.slug, print_, summary.to_dict(), entities, article_quads)
+
+
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
-          progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
-    """Rebuild everything from ontology/ and articles/, check it (SHACL, HermiT), and on success swap it in
-    as build/current with the inferred graphs; on any error the previous build stays as it was."""
+          full: bool = False, progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
+    """Rebuild from ontology/ and articles/, check it (SHACL, HermiT), and on success swap it in as
+    build/current with the inferred graphs; on any error the previous build stays as it was.
+
+    Unchanged articles (same text, fact sheet, ontology and builder) come from build/cache and were checked
+    when they were built; ``full=True`` loads and checks everything again. Output is identical either way.
+    """
     from .check import check
 
     started = time.perf_counter()
     project = root if isinstance(root, Project) else Project(Path(root))
-    compiled = compile_project(project, progress=progress)
+    cache = None if full else ArticleCache(project)
+    compiled = compile_project(project, progress=progress, cache=cache)
     report = None
+    key = compiled.inputs_key()
+    cached_inferences = cache.inferred(key) if cache and reasoning else None
     if shacl or reasoning:
-        report = check(compiled, shacl=shacl, reasoning=reasoning)
+        report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None)
         if not report.ok:
             raise check_failed(report)
+        if cached_inferences is not None:
+            report.consistent, report.inferred = True, cached_inferences
         compiled.quads += report.inferred
     output = write_outputs(project, compiled) if write else None
+    if write:
+        store_cache = ArticleCache(project)
+        for entry in compiled.fresh:
+            store_cache.put(entry)
+        store_cache.prune({a.slug for a in compiled.articles})
+        if report and report.consistent:
+            store_cache.put_inferred(key, report.inferred)
     return BuildReport(compiled, output, time.perf_counter() - started, report)
 
 

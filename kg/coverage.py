@@ -22,6 +22,13 @@ class Coverage:
         facts = self.total - len(self.boilerplate)
         return self.covered / facts if facts else 1.0
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Coverage:
+        def sentences(rows):
+            return tuple(Sentence(r["begin"], r["end"], r["text"]) for r in rows)
+        return cls(data["article"], data["sentences"], data["covered"], sentences(data["uncovered"]),
+                   sentences(data["boilerplate"]))
+
     def to_dict(self) -> dict:
         def rows(sentences):
             return [{"begin": s.begin, "end": s.end, "text": s.text} for s in sentences]

@@ -45,17 +45,18 @@ class EntityRegistry:
         self.records: dict[str, EntityRecord] = {}
         self.warnings: list[EntityConflict] = []
 
-    def add(self, sheet: FactSheet) -> None:
-        """Register a sheet's entities; a type conflict is an error, a label conflict a warning."""
-        for item in sheet.items.values():
-            if item.section != "entities":
-                continue
-            record = EntityRecord(item.id, frozenset(item.types), item.label, f"{sheet.shown_as}:{item.line}")
-            known = self.records.setdefault(item.id, record)
+    @staticmethod
+    def records_of(sheet: FactSheet) -> list[EntityRecord]:
+        return [EntityRecord(item.id, frozenset(item.types), item.label, f"{sheet.shown_as}:{item.line}")
+                for item in sheet.items.values() if item.section == "entities"]
+
+    def add(self, records: list[EntityRecord]) -> None:
+        """Register one article's entities; a type conflict is an error, a label conflict a warning."""
+        for record in records:
+            known = self.records.setdefault(record.id, record)
             if known is record:
                 continue
             if known.types != record.types:
-                conflict = EntityConflict(item.id, "type", record, known)
-                raise InputError(conflict.line())
+                raise InputError(EntityConflict(record.id, "type", record, known).line())
             if known.label != record.label:
-                self.warnings.append(EntityConflict(item.id, "label", record, known))
+                self.warnings.append(EntityConflict(record.id, "label", record, known))

@@ -58,3 +58,26 @@ def test_articles_from_another_folder(mini_project: Path, tmp_path: Path) -> Non
     shutil.move(str(elsewhere / "mini"), str(elsewhere / "other-slug"))
     result = run_kg("--root", str(mini_project), "--articles", str(elsewhere), "build", "--no-reason", check=True)
     assert "other-slug:" in result.stdout and "  mini:" not in result.stdout
+
+
+def test_incremental_rebuilds_only_the_changed_article(two_articles: Path) -> None:
+    import json
+
+    shutil.copytree(two_articles / "articles" / "mini", two_articles / "articles" / "mini-three")
+
+    def build(*flags: str) -> dict:
+        return json.loads(run_kg("--root", str(two_articles), "build", *flags, "-f", "json", check=True).stdout)
+
+    first = build()
+    assert sorted(first["rebuilt"]) == ["mini", "mini-three", "mini-two"] and first["reused"] == []
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("label: first round", "label: the first round of reunions"))
+    second = build()
+    assert second["rebuilt"] == ["mini-two"] and sorted(second["reused"]) == ["mini", "mini-three"]
+    incremental = (two_articles / "build" / "current" / "kg.trig").read_bytes()
+    assert b"the first round of reunions" in incremental
+    third = build("--full")
+    assert sorted(third["rebuilt"]) == ["mini", "mini-three", "mini-two"]
+    assert (two_articles / "build" / "current" / "kg.trig").read_bytes() == incremental
+    unchanged = build()
+    assert unchanged["rebuilt"] == [] and (two_articles / "build" / "current" / "kg.trig").read_bytes() == incremental

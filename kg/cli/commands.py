@@ -40,9 +40,11 @@ def _build_with_progress(project: Project, **options):
 def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
                   no_check: Annotated[bool, typer.Option("--no-check", help="Skip SHACL validation.")] = False,
                   no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning (HermiT).")] = False,
+                  full: Annotated[bool, typer.Option("--full", help="Reload and recheck every article, cached or not.")] = False,
                   ) -> None:
     """Rebuild the graph from ontology/ and articles/ into build/current (left intact on any error)."""
-    report = run(ctx, lambda: _build_with_progress(ctx.obj.project, shacl=not no_check, reasoning=not no_reason))
+    report = run(ctx, lambda: _build_with_progress(ctx.obj.project, shacl=not no_check, reasoning=not no_reason,
+                                                   full=full))
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
         return
@@ -59,6 +61,7 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
         checked = report.check
         typer.echo(f"checks: {'SHACL ok' if not no_check else 'SHACL skipped'}, "
                    f"{'HermiT: consistent, ' + str(len(checked.inferred)) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
+    typer.echo(f"articles: {len(report.compiled.fresh)} rebuilt, {len(report.compiled.reused)} unchanged (from cache)")
     for warning in report.compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"output: {ctx.obj.project.rel(report.output)} (build/current)")
