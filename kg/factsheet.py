@@ -20,8 +20,9 @@ SECTIONS = ("article", "boilerplate", "entities", "facts", "claims")
 ITEM_KEYS = ("id", "type", "label", "aliases", "evidence", "source")
 CLAIM_KEYS = ("id", "content", "items", "attributions", "contradicts", "evidence")
 ATTRIBUTION_KEYS = ("id", "agent", "cue", "factuality", "verdict", "relays", "evidence")
-# Classes whose instances only the builder makes: never typed by hand.
-BUILDER_CLASSES = ("Claim", "Attribution", "EvidenceSpan", "Article")
+# Classes whose instances only the builder makes: never typed by hand. (An Article may be an item: a related
+# story the article links to; the article being loaded is described by the 'article' section.)
+BUILDER_CLASSES = ("Claim", "Attribution", "EvidenceSpan")
 ENTITY_ROOTS = ("Agent", "Place", "Document")
 
 
