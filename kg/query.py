@@ -240,8 +240,24 @@ def _syntax_error(query: StoredQuery, message: str) -> QueryError:
     match = re.match(r"error at (\d+):(\d+): (.*)", message)
     if match:
         line, column, detail = match.groups()
+        # pyoxigraph's parser reports where it gave up (often the end of the text); rdflib's parser points at the
+        # construct that does not parse, which is where a person should look.
+        line, column = _rdflib_position(query.text) or (line, column)
         return QueryError(f"{query.shown_as}:{line}:{column}: SPARQL syntax error: {detail}; fix the query there")
     return QueryError(f"{query.shown_as}: SPARQL syntax error: {message}")
+
+
+def _rdflib_position(text: str) -> tuple[int, int] | None:
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(text)
+    except ParseBaseException as err:
+        return err.lineno, err.col
+    except Exception:  # noqa: BLE001 - any other failure: keep pyoxigraph's position
+        return None
+    return None
 
 
 def _is_update(text: str) -> bool:

@@ -129,8 +129,12 @@ def _table(result: QueryResult, ns, width) -> str:
         table.add_column(name, overflow="fold")
     for row in result.rows:
         table.add_row(*(display_term(row.get(v), ns) for v in result.variables))
+    if width is None:  # not a terminal: as wide as the content, so no cell is folded
+        cells = [[display_term(row.get(v), ns) for v in result.variables] for row in result.rows]
+        widths = [max([len(v)] + [len(c[i]) for c in cells]) for i, v in enumerate(result.variables)]
+        width = sum(widths) + 3 * len(widths) + 1
     out = io.StringIO()
-    console = Console(file=out, width=width or 160, force_terminal=False, color_system=None)
+    console = Console(file=out, width=width, force_terminal=False, color_system=None)
     console.print(table)
     console.print(f"{len(result.rows)} row(s)")
     return out.getvalue()
