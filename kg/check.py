@@ -73,14 +73,20 @@ def _trace(compiled: Compiled) -> dict[str, str]:
     return where
 
 
+#: Articles validated per pyshacl call: one call has a large fixed cost (it copies the ontology into the data
+#: and runs RDFS inference), so articles are validated together, in chunks that bound memory.
+SHACL_CHUNK = 200
+
+
 def shacl_problems(compiled: Compiled, trace: dict[str, str]) -> list[Problem]:
-    """Validate each article (its article graph and claims graph together) against the shapes."""
+    """Validate the freshly loaded articles (article graph and claims graph of each) against the shapes."""
     import pyshacl
 
     shapes, ontology = to_rdflib(compiled.ontology.shapes), to_rdflib(compiled.ontology.ontology)
     problems: list[Problem] = []
-    for sheet in compiled.sheets:
-        graphs = {compiled.ns.article_graph(sheet.slug), compiled.ns.claims_graph(sheet.slug)}
+    for start in range(0, len(compiled.sheets), SHACL_CHUNK):
+        chunk = compiled.sheets[start:start + SHACL_CHUNK]
+        graphs = {g for s in chunk for g in (compiled.ns.article_graph(s.slug), compiled.ns.claims_graph(s.slug))}
         data = to_rdflib(q.triple for q in compiled.quads if q.graph_name.value in graphs)
         conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs",
                                                 abort_on_first=False, allow_warnings=False)

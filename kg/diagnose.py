@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .ontology import OWL, RDF, RDFS
-from .reason import reason
+from .ontology import OWL, RDF
+from .reason import inverse_properties, reason, with_inverses
 
 if TYPE_CHECKING:
     from .build import Compiled
@@ -30,21 +30,9 @@ def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Tri
     A triple that touches a claim's content goes to graph/inferred/claims: inferring from what a source
     claims must not turn the claim into a fact. Everything else goes to graph/inferred.
     """
-    onto = compiled.ontology.ontology
-    inverse: dict[str, set[str]] = defaultdict(set)
-    symmetric = {t.subject.value for t in onto
-                 if t.predicate.value == RDF + "type" and t.object.value == OWL + "SymmetricProperty"}
-    for t in onto:
-        if t.predicate.value == OWL + "inverseOf" and isinstance(t.object, ox.NamedNode):
-            inverse[t.subject.value].add(t.object.value)
-            inverse[t.object.value].add(t.subject.value)
     known = set(data)
-    new = [t for t in inferred if t not in known]
-    for t in list(data) + new:
-        if not isinstance(t.object, ox.NamedNode) or not t.object.value.startswith(compiled.ns.ids):
-            continue
-        targets = set(inverse.get(t.predicate.value, ())) | ({t.predicate.value} if t.predicate.value in symmetric else set())
-        new += [ox.Triple(t.object, ox.NamedNode(p), t.subject) for p in targets]
+    inverse = inverse_properties(compiled.ontology.ontology)
+    new = with_inverses(list(data) + [t for t in inferred if t not in known], inverse, compiled.ns.ids)
     content = _content_items(compiled)
     plain, claimed = ox.NamedNode(compiled.ns.inferred_graph), ox.NamedNode(compiled.ns.inferred_graph + "/claims")
     quads = set()

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from .errors import ReasonerError
 from .ontology import OWL, RDF, XSD
 
-__all__ = ["ReasonResult", "reason", "java_available", "REASONER_TIMEOUT"]
+__all__ = ["ReasonResult", "reason", "java_available", "inverse_properties", "with_inverses", "REASONER_TIMEOUT"]
 
 #: Seconds HermiT may take before it is stopped (KG_REASONER_TIMEOUT overrides).
 REASONER_TIMEOUT = float(os.environ.get("KG_REASONER_TIMEOUT", "300"))
@@ -42,6 +42,27 @@ def java_available() -> bool:
 def _reasonable(triple: ox.Triple) -> bool:
     obj = triple.object
     return not isinstance(obj, ox.Literal) or obj.datatype.value in _OWL2_DATATYPES or bool(obj.language)
+
+
+def inverse_properties(ontology: list[ox.Triple]) -> dict[str, set[str]]:
+    """Property IRI -> the properties that hold the other way round (owl:inverseOf both ways, symmetric ones)."""
+    inverse: dict[str, set[str]] = {}
+    for t in ontology:
+        if t.predicate.value == OWL + "inverseOf" and isinstance(t.object, ox.NamedNode):
+            inverse.setdefault(t.subject.value, set()).add(t.object.value)
+            inverse.setdefault(t.object.value, set()).add(t.subject.value)
+        elif t.predicate.value == RDF + "type" and t.object.value == OWL + "SymmetricProperty":
+            inverse.setdefault(t.subject.value, set()).add(t.subject.value)
+    return inverse
+
+
+def with_inverses(triples: list[ox.Triple], inverse: dict[str, set[str]], prefix: str) -> list[ox.Triple]:
+    """The triples plus, for each value of a property that has an inverse, the value the other way round."""
+    out = list(triples)
+    for t in triples:
+        if isinstance(t.object, ox.NamedNode) and t.object.value.startswith(prefix):
+            out += [ox.Triple(t.object, ox.NamedNode(p), t.subject) for p in inverse.get(t.predicate.value, ())]
+    return out
 
 
 def reason(ontology: list[ox.Triple], data: list[ox.Triple], *, individuals_prefix: str,
