@@ -11,6 +11,18 @@ __all__ = [
     "CheckError",
     "ReasonerError",
     "QueryError",
+    "RenderError",
+    "RemoteError",
+    "EndpointUnreachable",
+    "EndpointTimeout",
+    "EndpointAuthError",
+    "EndpointNotFound",
+    "RequestTooLarge",
+    "EndpointServerError",
+    "EndpointRequestError",
+    "BadEndpointResponse",
+    "PushError",
+    "ServeError",
 ]
 
 
@@ -66,3 +78,61 @@ class QueryError(KGError):
     """A query is unknown, malformed, refused or badly parameterised."""
 
     exit_code = 2
+
+
+class RemoteError(KGError):
+    """A remote SPARQL store could not be reached or refused a request; ``status`` is the HTTP status, if any.
+
+    Messages never contain credentials: whatever comes from the network is scrubbed before it is quoted.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str | None = None) -> None:
+        self.status = status
+        self.detail = detail  # the first line of the store's answer (scrubbed), when there was one
+        super().__init__(" ".join(message.split()))
+
+
+class EndpointUnreachable(RemoteError):
+    """No connection: refused, unknown host, network down."""
+
+
+class EndpointTimeout(RemoteError):
+    """The store did not answer within the HTTP timeout."""
+
+
+class EndpointAuthError(RemoteError):
+    """401 or 403: missing, wrong or insufficient credentials (never retried)."""
+
+
+class EndpointNotFound(RemoteError):
+    """404: no SPARQL service at that URL."""
+
+
+class RequestTooLarge(RemoteError):
+    """413, or a store's own size-limit message: the request body was too big."""
+
+
+class EndpointServerError(RemoteError):
+    """5xx: the store failed while handling the request."""
+
+
+class EndpointRequestError(RemoteError):
+    """Another 4xx: the store rejected the request (a query it cannot parse, a method it does not allow)."""
+
+
+class BadEndpointResponse(RemoteError):
+    """The answer is not what a SPARQL endpoint sends (e.g. HTML instead of SPARQL results JSON)."""
+
+
+class PushError(RemoteError):
+    """A push could not complete; the remote graphs are as they were (or, if the swap itself failed, all new)."""
+
+
+class ServeError(KGError):
+    """kg serve could not start the server, or the server stopped with an error."""
+
+
+class RenderError(KGError):
+    """A picture could not be drawn: Graphviz's dot is missing or failed."""

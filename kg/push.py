@@ -1,0 +1,265 @@
+"""kg push: replace graphs of a SPARQL 1.1 store with the build's, all at once or not at all.
+
+How a push stays safe:
+
+1. Each graph's new content goes into a temporary graph ``<g>-kg-tmp-<random>`` in bounded requests (Graph Store
+   Protocol POSTs of N-Triples, or INSERT DATA where the store has no GSP). Readers never see these graphs
+   through kg (``kg query --endpoint`` leaves them out).
+2. Every temporary graph's triple count is checked against the build.
+3. ONE SPARQL Update request then moves every temporary graph onto its target (``MOVE GRAPH <tmp> TO GRAPH <g>``,
+   plus ``DROP`` for graphs no longer in the build). A store that runs one request as one transaction (Oxigraph,
+   Fuseki/TDB2, GraphDB) shows readers the old graphs or the new ones, never a mix — across all graphs.
+   The MOVE is deliberately not SILENT: ``MOVE SILENT`` from a missing graph would empty the target, while a
+   plain MOVE fails the whole request and leaves everything as it was.
+4. On any failure before the swap the temporary graphs are dropped (best effort) and the targets are untouched.
+
+Blank nodes (only the ontology and shapes graphs have them) are scoped to one request by the protocols, so every
+triple that shares a blank node, directly or through others, goes in the same request, and is never re-sent
+(a retry would duplicate the blank-node structure; the count check would catch it). Labels are fresh per push.
+Because the swap replaces whole graphs, the old blank nodes go with the old graph: pushing twice leaves the store
+isomorphic to the build, never with doubled blank-node structures.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .config import Namespaces, Project, namespaces
+from .errors import PushError, RemoteError
+from .export import graph_names, resolve_graph
+from .query import open_store
+from .rdfutil import relabel_blank_nodes
+from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg_graphs
+
+__all__ = ["DEFAULT_BATCH_SIZE", "Batch", "GraphPush", "PushReport", "plan_batches", "push"]
+
+DEFAULT_BATCH_SIZE = 50_000
+GSP, UPDATE = "Graph Store Protocol", "SPARQL Update (INSERT DATA)"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Triples sent in one request; ``ground`` (no blank nodes) means sending it twice changes nothing."""
+
+    triples: list[ox.Triple]
+    ground: bool
+
+
+@dataclass(frozen=True)
+class GraphPush:
+    graph: str
+    triples: int
+    requests: int
+
+
+@dataclass
+class PushReport:
+    endpoint: str
+    method: str
+    graphs: list[GraphPush] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    stale_dropped: list[str] = field(default_factory=list)
+    requests: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def triples(self) -> int:
+        return sum(g.triples for g in self.graphs)
+
+    def to_dict(self) -> dict:
+        return {"endpoint": self.endpoint, "method": self.method, "triples": self.triples,
+                "graphs": {g.graph: g.triples for g in self.graphs}, "removed": self.removed,
+                "stale_temporary_graphs_dropped": self.stale_dropped, "requests": self.requests,
+                "bytes": self.bytes, "seconds": round(self.seconds, 3)}
+
+
+def _bnodes(term) -> Iterable[ox.BlankNode]:
+    if isinstance(term, ox.BlankNode):
+        yield term
+    elif isinstance(term, ox.Triple):
+        for part in (term.subject, term.object):
+            yield from _bnodes(part)
+
+
+def _units(triples: list[ox.Triple]) -> list[tuple[list[ox.Triple], bool]]:
+    """Triples grouped so that triples sharing blank nodes (transitively) stay together, in first-seen order;
+    each unit with whether it is ground."""
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def find(node: ox.BlankNode) -> ox.BlankNode:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for triple in triples:
+        nodes = list(_bnodes(triple.subject)) + list(_bnodes(triple.object))
+        for node in nodes:
+            parent.setdefault(node, node)
+        for node in nodes[1:]:
+            parent[find(node)] = find(nodes[0])
+    units: list[tuple[list[ox.Triple], bool]] = []
+    groups: dict[ox.BlankNode, list[ox.Triple]] = {}
+    for triple in triples:
+        nodes = list(_bnodes(triple.subject)) + list(_bnodes(triple.object))
+        if not nodes:
+            units.append(([triple], True))
+            continue
+        root = find(nodes[0])
+        if root not in groups:
+            groups[root] = []
+            units.append((groups[root], False))
+        groups[root].append(triple)
+    return units
+
+
+def plan_batches(triples: list[ox.Triple], size: int) -> list[Batch]:
+    """At most ``size`` triples per batch, except that a blank-node group larger than that goes whole."""
+    batches: list[Batch] = []
+    current: list[ox.Triple] = []
+    ground = True
+    for unit, unit_ground in _units(triples):
+        if current and len(current) + len(unit) > size:
+            batches.append(Batch(current, ground))
+            current, ground = [], True
+        current.extend(unit)
+        ground = ground and unit_ground
+    if current:
+        batches.append(Batch(current, ground))
+    return batches
+
+
+def _local_graphs(project: Project, ns: Namespaces, names: list[str] | None) -> dict[str, list[ox.Triple]]:
+    """The build's graphs (all, or the named ones) with their triples in a fixed order."""
+    store = open_store(project)
+    chosen = graph_names(store) if not names else sorted({resolve_graph(store, ns, n).value for n in names})
+    graphs = {}
+    for iri in chosen:
+        triples = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))}
+        graphs[iri] = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return graphs
+
+
+class _Loader:
+    """Sends batches into temporary graphs: GSP POST where the store has it, INSERT DATA otherwise."""
+
+    def __init__(self, client: RemoteClient, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.client, self.total, self.progress = client, total, progress
+        self.method = GSP if client.endpoints.store else UPDATE
+        self.gsp_worked = False
+        self.done = 0
+
+    def load(self, tmp: str, batches: list[Batch]) -> int:
+        before = self.client.stats.requests
+        for batch in batches:
+            self._send(tmp, batch, ox.serialize(batch.triples, format=ox.RdfFormat.N_TRIPLES))
+            self.done += len(batch.triples)
+            if self.progress:
+                self.progress(self.done, self.total)
+        return self.client.stats.requests - before
+
+    def _send(self, tmp: str, batch: Batch, data: bytes) -> None:
+        if self.method == GSP:
+            try:
+                self.client.gsp_post(tmp, data, idempotent=batch.ground)
+                self.gsp_worked = True
+                return
+            except RemoteError as err:  # no GSP after all (404/405/...): fall back before anything was sent
+                if self.gsp_worked or err.status not in (404, 405, 415, 501):
+                    raise
+                self.method = UPDATE
+        text = f"INSERT DATA {{ GRAPH {iri_ref(tmp)} {{\n{data.decode('utf-8')}}} }}"
+        self.client.update(text, idempotent=batch.ground, what="update (INSERT DATA)")
+
+
+def _drop(client: RemoteClient, graphs: list[str], *, quietly: bool) -> None:
+    if not graphs:
+        return
+    text = " ;\n".join(f"DROP SILENT GRAPH {iri_ref(g)}" for g in graphs)
+    try:
+        client.update(text, idempotent=not quietly, what="update dropping temporary graphs")
+    except RemoteError:
+        if not quietly:
+            raise
+
+
+def _check_counts(client: RemoteClient, expected: dict[str, int], problem: str) -> None:
+    counts = graph_counts(client, list(expected))
+    for graph, want in expected.items():
+        if counts.get(graph, 0) != want:
+            raise PushError(f"{problem}: graph <{graph}> holds {counts.get(graph, 0)} triples on the store, "
+                            f"expected {want}; is another client writing to it? run kg push again")
+
+
+def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str]) -> None:
+    """One update request: every temporary graph onto its target, and the drops — one transaction."""
+    operations = [f"MOVE GRAPH {iri_ref(tmp)} TO GRAPH {iri_ref(graph)}" for graph, tmp in temps.items()]
+    operations += [f"DROP SILENT GRAPH {iri_ref(graph)}" for graph in drops]
+    if not operations:
+        return
+    try:
+        client.update(" ;\n".join(operations), idempotent=False, what="update swapping in the new graphs")
+    except RemoteError as err:
+        _drop(client, list(temps.values()), quietly=True)
+        answered = err.status is not None and err.status < 502  # the store itself refused it
+        outcome = ("the graphs are unchanged" if answered else
+                   "the store applies it whole or not at all, so the graphs are either all as before or all new")
+        raise PushError(f"the final swap failed: {err}; {outcome}; run kg push again", status=err.status) from None
+
+
+def _nothing_replaced(err: RemoteError) -> RemoteError:
+    """The same kind of error, saying that the store's graphs were left as they were."""
+    return type(err)(f"{err}; nothing was replaced on the store", status=err.status, detail=err.detail)
+
+
+def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
+         batch_size: int = DEFAULT_BATCH_SIZE, timeout: float | None = None, update_endpoint: str | None = None,
+         store_endpoint: str | None = None, ns: Namespaces | None = None,
+         progress: Callable[[int, int], None] | None = None, env: Mapping[str, str] = os.environ) -> PushReport:
+    """Replace the store's copies of the build's named graphs (all, or ``graphs``) with the build's content.
+
+    A full push also drops kg graphs (under ns.graphs) that are no longer in the build, so the store's kg graphs
+    equal the build; with ``graphs`` only those are replaced. See the module docstring for the guarantees.
+    """
+    started = time.perf_counter()
+    ns = ns or namespaces()
+    if batch_size < 1:
+        raise PushError(f"--batch-size must be at least 1, not {batch_size}")
+    local = _local_graphs(project, ns, graphs)
+    client = connect(endpoint, update_endpoint=update_endpoint, store_endpoint=store_endpoint, timeout=timeout,
+                     timeout_hint="--timeout SECONDS (or KG_HTTP_TIMEOUT=SECONDS)", batch_size=batch_size, env=env)
+    if client.endpoints.update is None:
+        raise PushError(f"{client.endpoints.query} looks like a query-only endpoint ({client.endpoints.kind}); "
+                        "give the store's update URL with --update-endpoint")
+    remote = kg_graphs(client, ns, include_tmp=True)
+    stale = [g for g in remote if TMP_MARKER in g and (graphs is None or g.split(TMP_MARKER)[0] in local)]
+    removed = [g for g in remote if TMP_MARKER not in g and g not in local] if graphs is None else []
+    _drop(client, stale, quietly=False)
+    token = secrets.token_hex(6)
+    temps = {g: f"{g}{TMP_MARKER}{token}" for g, triples in local.items() if triples}
+    loader = _Loader(client, sum(len(t) for t in local.values()), progress)
+    pushed: list[GraphPush] = []
+    try:
+        for number, (graph, triples) in enumerate(local.items()):
+            labelled = relabel_blank_nodes(triples, f"kg{token}g{number}b")
+            requests = loader.load(temps[graph], plan_batches(labelled, batch_size)) if triples else 0
+            pushed.append(GraphPush(graph, len(triples), requests))
+        _check_counts(client, {temps[g]: len(local[g]) for g in temps}, "a temporary graph is incomplete")
+    except RemoteError as err:
+        _drop(client, list(temps.values()), quietly=True)
+        raise _nothing_replaced(err) from None
+    except BaseException:
+        _drop(client, list(temps.values()), quietly=True)
+        raise
+    empty = [g for g, triples in local.items() if not triples]
+    _swap(client, temps, empty + removed)
+    _check_counts(client, {g: len(t) for g, t in local.items()} | dict.fromkeys(removed, 0),
+                  "after the swap the store does not match the build")
+    return PushReport(client.endpoints.query, loader.method, pushed, removed, stale, client.stats.requests,
+                      client.stats.bytes_sent, time.perf_counter() - started)
