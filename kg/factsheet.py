@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .ontology import OWL, RDFS, SKOS, XSD, OntologyIndex, PropertyInfo
+from .ontology import XSD, OntologyIndex, PropertyInfo
 from .text import closest_text, find_occurrences
 from .yamlsrc import LineDict, LineList, load_yaml
 

@@ -253,7 +253,7 @@ def marked_text(text: str, layers: list[_Layer]) -> str:
         starting.setdefault(layer.begin, []).append(layer)
     out: list[str] = []
     stack: list[_Layer] = []
-    for pos, nxt in zip(bounds, bounds[1:] + [None]):
+    for pos, nxt in zip(bounds, bounds[1:] + [None], strict=True):
         reopen = []
         while any(layer.end == pos for layer in stack):
             top = stack.pop()

@@ -232,7 +232,7 @@ def test_string_parameters_are_single_terms(value: str, seed_build: Path) -> Non
 def test_iri_parameters_must_be_iris(value: str, seed_build: Path) -> None:
     result = run_kg("--root", str(seed_build), "query", "claims-by-source", "--param", f"source={value}")
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith(f"kg: error: parameter 'source' must be an IRI")
+    assert result.stderr.startswith("kg: error: parameter 'source' must be an IRI")
     assert len(result.stderr.splitlines()) == 1
 
 
@@ -247,7 +247,7 @@ def test_json_equals_table_and_csv_round_trips(seed_build: Path) -> None:
     assert f"{len(bindings)} row(s)" in table
     table_rows = [line for line in table.splitlines() if line.startswith("│")]
     assert len(table_rows) == len(bindings), "one line per row: piped tables are never folded"
-    for b, line in zip(bindings, table_rows):
+    for b, line in zip(bindings, table_rows, strict=True):
         cells = [c.strip() for c in line.strip("│").split("│")]
         assert cells[data["head"]["vars"].index("label")] == b["label"]["value"]
         assert cells[data["head"]["vars"].index("status")] == b["status"]["value"]

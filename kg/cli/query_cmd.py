@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import Project, namespaces
+from ..config import namespaces
 from ..errors import QueryError
 from ..query import StoredQuery, bind_params, find_query, load_queries, open_store, parse_query_text, run_local
 from ..results import RESULT_FORMATS, format_result
