@@ -42,6 +42,9 @@ class Namespaces:
     def local(self, slug: str, ident: str) -> str:
         return f"{self.ids}{slug}/{ident}"
 
+    def proposition(self, ident: str) -> str:
+        return f"{self.ids}proposition/{ident}"
+
     def article(self, slug: str) -> str:
         return f"{self.ids}{slug}"
 

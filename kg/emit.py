@@ -57,6 +57,11 @@ def emit_article(sheet: FactSheet, ns: Namespaces) -> list[ox.Quad]:
         add(main, ((node, ox.NamedNode(kg("hasContent")), mint.item(i)) for i in claim.items))
         add(main, ((node, ox.NamedNode(kg("contradicts")), mint.item(c)) for c in claim.contradicts))
         add(main, ((node, ox.NamedNode(kg("evidence")), mint.span(s)) for s in claim.evidence))
+        if claim.proposition:
+            proposition = ox.NamedNode(mint.ns.proposition(claim.proposition))
+            add(main, [(node, ox.NamedNode(kg("proposition")), proposition),
+                       (proposition, _TYPE, ox.NamedNode(kg("Proposition"))),
+                       (proposition, _LABEL, ox.Literal(claim.proposition))])
         for attribution in claim.attributions:
             add(main, [(node, ox.NamedNode(kg("hasAttribution")), mint.item(attribution.id))])
             add(main, _attribution_triples(attribution, mint, kg))

@@ -18,7 +18,7 @@ __all__ = ["Span", "Value", "Item", "Attribution", "Claim", "FactSheet", "FactSh
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SECTIONS = ("article", "boilerplate", "entities", "facts", "claims")
 ITEM_KEYS = ("id", "type", "label", "aliases", "evidence", "source")
-CLAIM_KEYS = ("id", "content", "items", "attributions", "contradicts", "evidence")
+CLAIM_KEYS = ("id", "content", "items", "attributions", "contradicts", "evidence", "proposition")
 ATTRIBUTION_KEYS = ("id", "agent", "cue", "factuality", "verdict", "relays", "evidence")
 # Classes whose instances only the builder makes: never typed by hand. (An Article may be an item: a related
 # story the article links to; the article being loaded is described by the 'article' section.)
@@ -81,6 +81,7 @@ class Claim:
     attributions: list[Attribution] = field(default_factory=list)
     contradicts: list[str] = field(default_factory=list)
     evidence: list[Span] = field(default_factory=list)
+    proposition: str | None = None  # shared id of what the claim says, across articles
 
 
 @dataclass
@@ -323,6 +324,14 @@ class _Loader:
                       evidence=self.evidence(entry.get("evidence"), entry.line_of("evidence"), f"claim '{ident}'",
                                              required=False))
         self.claims[ident] = claim
+        proposition = entry.get("proposition")
+        if proposition is not None:
+            if isinstance(proposition, str) and ID_PATTERN.match(proposition):
+                claim.proposition = proposition
+            else:
+                self.error(f"proposition of claim '{ident}' must be an id such as nk-threatens-abettors-with-death, "
+                           f"not {proposition!r}", entry.line_of("proposition"),
+                           "use the same id in every article whose claim says the same thing")
         raw_items = entry.get("items", LineList())
         if self.expect(raw_items, LineList, f"items of claim '{ident}'", entry.line_of("items")):
             for i, raw in enumerate(raw_items):

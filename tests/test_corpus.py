@@ -60,6 +60,29 @@ def test_articles_from_another_folder(mini_project: Path, tmp_path: Path) -> Non
     assert "other-slug:" in result.stdout and "  mini:" not in result.stdout
 
 
+def test_claims_sharing_a_proposition_are_corroborated(two_articles: Path) -> None:
+    """The same claim in two articles: one proposition; relays are not independent; distinct origins count."""
+    for slug in ("mini", "mini-two"):
+        facts = two_articles / "articles" / slug / "facts.yaml"
+        facts.write_text(facts.read_text().replace("  - id: execution-threat\n",
+                                                   "  - id: execution-threat\n    proposition: helpers-face-death\n"))
+    run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
+
+    def counts() -> set[tuple[str, str, str]]:
+        out = run_kg("--root", str(two_articles), "query", "corroboration", "-f", "csv", check=True).stdout
+        return {tuple(line.split(",")[-3:]) for line in out.strip().splitlines()[1:]}
+
+    proposition = NS.proposition("helpers-face-death")
+    # both articles cite the same anonymous source entity, and Radio Free Asia only relays it: one origin
+    assert counts() == {(proposition, "2", "1")}
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    text = facts.read_text().replace("  - id: anon\n", "  - id: other-anon\n").replace("agent: anon\n",
+                                                                                        "agent: other-anon\n")
+    facts.write_text(text)
+    run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
+    assert counts() == {(proposition, "2", "2")}
+
+
 def test_incremental_rebuilds_only_the_changed_article(two_articles: Path) -> None:
     import json
 

@@ -184,7 +184,19 @@ def check_source_profile(project, sheet, index):
         {(s, len(m), len(u)) for s, (m, u) in expected.items()}
 
 
+def check_corroboration(project, sheet, index):
+    got = rows(project, "corroboration")
+    expected = {}
+    for claim in sheet.claims.values():
+        origins = {a.agent for a in claim.attributions if a.factuality and not a.relays}
+        expected[iri(sheet, claim.id)] = (1, len(origins))
+    assert {r["claim"]: (int(r["articles"]), int(r["independentSources"])) for r in got} == expected
+    counts = [int(r["independentSources"]) for r in got]
+    assert counts == sorted(counts, reverse=True)
+
+
 ORACLES = {
+    "corroboration": check_corroboration,
     "unconfirmed-claims": check_unconfirmed,
     "claims-by-source": check_claims_by_source,
     "penalties": check_penalties,

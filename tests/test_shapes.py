@@ -531,8 +531,8 @@ MSG_LEGAL_BASIS = "The legal basis of a penalty (kg:legalBasis) is a kg:LegalCod
 
 MSG_DISJOINT_TOP = (
     "A node can be only one of agent, place, event, penalty, claim, attribution, document, evidence span, "
-    "quantity, time reference, position and SKOS concept (the classes are disjoint): fix its type, or the "
-    "property that points at it (domains and ranges type the nodes they touch)."
+    "quantity, time reference, position, proposition and SKOS concept (the classes are disjoint): fix its type, "
+    "or the property that points at it (domains and ranges type the nodes they touch)."
 )
 MSG_DISJOINT_DOCUMENT = (
     "A document can be only one of article, legal code, registry, image and video (the classes are disjoint): "
