@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .check import CheckReport
 from .emit import emit_article
 from .errors import BuildError, CheckError, InputError
-from .factsheet import FactSheet, load_fact_sheet
+from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
 from .ontology import OntologySources, load_ontology
 from .cache import ArticleCache, CachedArticle, fingerprint, ontology_digest
 from .registry import EntityRecord, EntityRegistry
@@ -70,6 +70,7 @@ class Compiled:
     fresh: list[CachedArticle] = field(default_factory=list)  # articles loaded from their sources this time
     reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
     fingerprints: dict[str, str] = field(default_factory=dict)  # slug -> content hash of its inputs
+    entity_count: int = 0  # distinct entities over all articles, cached ones included
 
     def inputs_key(self) -> str:
         """One hash of every input of the build: if it is unchanged, so are the entailments."""
@@ -92,7 +93,7 @@ class BuildReport:
         return len(self.compiled.quads)
 
     def entities(self) -> int:
-        return len({i for s in self.compiled.sheets for i, item in s.items.items() if item.section == "entities"})
+        return self.compiled.entity_count
 
     def to_dict(self) -> dict:
         return {"triples": self.triples, "graphs": self.compiled.graph_sizes(), "entities": self.entities(),
@@ -113,11 +114,14 @@ def article_dirs(project: Project) -> list[Path]:
 
 def load_article(project: Project, folder: Path, sources: OntologySources) -> FactSheet:
     facts = folder / "facts.yaml"
+    if not ID_PATTERN.match(folder.name):
+        raise InputError(f"article folder name '{folder.name}' cannot name the article's IRIs",
+                         path=project.rel(folder), hint="rename it with lower-case letters, digits and '-'")
     if not facts.is_file():
         raise InputError("no facts.yaml in the article folder", path=project.rel(folder),
                          hint="write a fact sheet (see articles/README.md) or move the folder out of articles/")
     return load_fact_sheet(facts, folder / "article.txt", sources.index, slug=folder.name,
-                           shown_as=project.rel(facts))
+                           shown_as=project.rel(facts), text_shown=project.rel(folder / "article.txt"))
 
 
 def compile_project(project: Project, ns: Namespaces | None = None, *,
@@ -146,6 +150,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             continue
         compiled.fresh.append(_compile_article(project, folder, sources, ns, registry, compiled, print_))
     compiled.warnings = [w.line() for w in registry.warnings]
+    compiled.entity_count = len(registry.records)
     return compiled
 
 

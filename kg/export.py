@@ -41,6 +41,12 @@ def _short(iri: str, ns: Namespaces) -> str:
     return iri[len(ns.graphs):] if iri.startswith(ns.graphs) else iri
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = None,
            output: Path | None = None) -> bytes | None:
     """Serialize the build (or one graph of it). Dataset formats keep graph names; triple formats get the union.
@@ -60,6 +66,7 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
     try:
         serialize_sorted(quads, FORMATS[fmt], prefixes=prefixes, output=Path(tmp))
         os.replace(tmp, output)

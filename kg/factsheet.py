@@ -119,8 +119,8 @@ class FactSheetErrors(InputError):
         self.errors = errors
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(first.detail + more, path=first.path, line=first.line, column=first.column,
-                         hint=first.hint)
+        super().__init__(first.detail + ("" if first.hint else more), path=first.path, line=first.line,
+                         column=first.column, hint=first.hint + more if first.hint else None)
 
 
 def _suggest(word: str, choices) -> str | None:
@@ -134,6 +134,7 @@ class _Loader:
     def __init__(self, path: Path, shown_as: str, text: str, onto: OntologyIndex) -> None:
         self.path, self.shown, self.text, self.onto = path, shown_as, text, onto
         self.errors: list[InputError] = []
+        self.reference_errors: list[InputError] = []  # unknown ids: often a consequence of a definition error
         self.items: dict[str, Item] = {}
         self.claims: dict[str, Claim] = {}
         self.ids: dict[str, int] = {}  # every id of the sheet -> line
@@ -397,7 +398,8 @@ class _Loader:
         if not isinstance(ident, str) or ident not in self.items:
             known = list(self.items)
             hint = _suggest(str(ident), known) or "declare it under entities, facts or a claim's items"
-            self.error(f"unknown id {ident!r} in {what}", line, hint)
+            self.reference_errors.append(InputError(f"unknown id {ident!r} in {what}", path=self.shown, line=line,
+                                                    hint=hint))
             return None
         return self.items[ident]
 
@@ -470,7 +472,7 @@ class _Loader:
         keys = self.onto.concepts.get(info.values_from or "", {})
         if isinstance(raw, str) and raw in keys:
             return keys[raw]
-        notations = sorted(k for k in keys if not k[:1].isupper())
+        notations = sorted(k for k, iri in keys.items() if self.onto.local(iri) != k)
         self.error(f"{raw!r} is not a value of '{info.local}'", line,
                    (_suggest(str(raw), keys) or "") + f" choose one of {', '.join(notations)}")
         return None
@@ -533,19 +535,23 @@ def _short(quote: str, limit: int = 60) -> str:
 
 
 def load_fact_sheet(path: Path, text_path: Path, onto: OntologyIndex, *, slug: str,
-                    shown_as: str | None = None) -> FactSheet:
+                    shown_as: str | None = None, text_shown: str | None = None) -> FactSheet:
     """Load and check one fact sheet against its article text and the ontology; raise FactSheetErrors."""
     shown = shown_as or str(path)
     try:
         text = text_path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError("article text not found", path=str(text_path), hint="put the text in article.txt") from None
+        raise InputError("article text not found", path=text_shown or str(text_path),
+                         hint="put the text in article.txt") from None
     except UnicodeDecodeError as err:
-        raise InputError(f"article text is not UTF-8 ({err.reason})", path=str(text_path)) from None
+        raise InputError(f"article text is not UTF-8 ({err.reason} at byte {err.start})",
+                         path=text_shown or str(text_path), hint="save the text as UTF-8") from None
     loader = _Loader(path, shown, text, onto)
     article_props, article_evidence, boilerplate = loader.load(load_yaml(path, shown_as=shown))
-    if loader.errors:
-        loader.errors.sort(key=lambda e: e.line or 0)
-        raise FactSheetErrors(loader.errors)
+    if loader.errors or loader.reference_errors:
+        # definition errors (types, keys, ids, quotes) first: an unknown id is often only their consequence
+        errors = sorted(loader.errors, key=lambda e: e.line or 0) + sorted(loader.reference_errors,
+                                                                          key=lambda e: e.line or 0)
+        raise FactSheetErrors(errors)
     return FactSheet(slug, path, shown, text, article_props, article_evidence, boilerplate,
                      loader.items, loader.claims)

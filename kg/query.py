@@ -11,10 +11,10 @@ import pyoxigraph as ox
 from .config import DEFAULT_BASE_IRI, Namespaces, Project
 from .errors import QueryError
 from .ontology import XSD
-from .rdfutil import PREFIXES
+from .rdfutil import kg_prefixes
 
 __all__ = ["Param", "StoredQuery", "QueryResult", "load_queries", "find_query", "parse_query_text",
-           "bind_params", "open_store", "run_local", "query_form"]
+           "bind_params", "resolve_ids", "open_store", "run_local", "query_form", "with_bindings"]
 
 PARAM_TYPES = {
     "iri": None,
@@ -114,6 +114,8 @@ def find_query(project: Project, ns: Namespaces, name: str) -> StoredQuery:
     if name not in queries:
         close = difflib.get_close_matches(name, list(queries), n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'?" if close else "run 'kg queries' to list them"
+        if not queries:
+            hint = f"{project.rel(project.queries_dir)}/ holds no stored queries (*.rq); give a .rq file or -e"
         raise QueryError(f"unknown query '{name}'; {hint}")
     return queries[name]
 
@@ -162,7 +164,7 @@ def _kind(type_name: str) -> str:
 def _iri(raw: str, ns: Namespaces, problem: str) -> ox.NamedNode:
     value = raw.strip()
     prefix, _, local = value.partition(":")
-    prefixes = dict(PREFIXES, kg=ns.ontology)
+    prefixes = kg_prefixes(ns)
     if re.fullmatch(r"[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9/.-]*)?", value):
         value = ns.entity(value)
     elif prefix in prefixes and not local.startswith("//"):
@@ -173,6 +175,33 @@ def _iri(raw: str, ns: Namespaces, problem: str) -> ox.NamedNode:
         return ox.NamedNode(value)
     except ValueError:
         raise QueryError(problem) from None
+
+
+def resolve_ids(store: ox.Store, query: StoredQuery, given: dict[str, str], bindings: dict,
+                ns: Namespaces) -> dict:
+    """Check IRI parameters given as bare ids against the build: an entity (id/ID) or one article's item
+    (id/SLUG/ID); an id found nowhere, or in several articles, is an error rather than an empty answer."""
+    slugs = sorted({g.value[len(ns.graphs + "article/"):] for g in store.named_graphs()
+                    if g.value.startswith(ns.graphs + "article/") and not g.value.endswith("/claims")})
+    for param in query.params:
+        raw = given.get(param.name, "").strip()
+        if param.type != "iri" or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", raw):
+            continue
+        candidates = [ns.entity(raw)] + [ns.local(slug, raw) for slug in slugs]
+        found = [c for c in candidates if _mentioned(store, ox.NamedNode(c))]
+        if not found:
+            raise QueryError(f"parameter '{param.name}': no '{raw}' in the build (looked for {ns.entity(raw)} and "
+                             "each article's items); check the id, or give the full IRI from another query's results")
+        if len(found) > 1 and found[0] != ns.entity(raw):
+            shown = ", ".join(f[len(ns.ids):] for f in found)
+            raise QueryError(f"parameter '{param.name}': '{raw}' is an item of several articles; give one of {shown}")
+        bindings[ox.Variable(param.name)] = ox.NamedNode(found[0])
+    return bindings
+
+
+def _mentioned(store: ox.Store, node: ox.NamedNode) -> bool:
+    return next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None or \
+        next(iter(store.quads_for_pattern(None, None, node, None)), None) is not None
 
 
 def query_form(text: str) -> str:
@@ -193,7 +222,7 @@ def open_store(project: Project) -> ox.Store:
 
 def run_local(store: ox.Store, query: StoredQuery, bindings: dict, ns: Namespaces) -> QueryResult:
     """Run a query on the embedded store over the union of its graphs; refuse updates."""
-    prefixes = dict(PREFIXES, kg=ns.ontology)
+    prefixes = kg_prefixes(ns)
     try:
         answer = store.query(with_bindings(query, bindings), use_default_graph_as_union=True, prefixes=prefixes)
     except SyntaxError as err:

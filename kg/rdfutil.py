@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["PREFIXES", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS"]
+__all__ = ["PREFIXES", "kg_prefixes", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS"]
 
 PREFIXES = {
     "kg": "https://w3id.org/kgnews/ontology#",
@@ -23,6 +23,11 @@ PREFIXES = {
     "time": "http://www.w3.org/2006/time#",
     "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
 }
+
+def kg_prefixes(ns) -> dict[str, str]:
+    """The prefixes kg declares for queries and uses in output: the common ones, kg:, id: and graph:."""
+    return dict(PREFIXES, kg=ns.ontology, id=ns.ids, graph=ns.graphs)
+
 
 #: Export formats by the names the CLI accepts.
 FORMATS = {

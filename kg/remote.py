@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from .config import Namespaces, Project
 from .errors import QueryError, RemoteError
 from .query import QueryResult, StoredQuery, query_form, with_bindings
-from .rdfutil import PREFIXES
+from .rdfutil import kg_prefixes
 from .remote_errors import RequestContext, Scrubber, classify, to_error
 from .remote_results import GRAPH_ACCEPT, RESULTS_JSON, parse_graph, parse_results_json
 
@@ -343,7 +343,7 @@ def _missing_prefixes(text: str, ns: Namespaces) -> str:
     on one line to go before the query's first line, so line numbers in the store's messages stay right."""
     names = _NOT_NAMES.sub(" ", text)
     declared = {m.group(1) or "" for m in re.finditer(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:", names)}
-    prefixes = dict(PREFIXES, kg=ns.ontology)
+    prefixes = kg_prefixes(ns)
     used = [p for p in prefixes if p not in declared and re.search(rf"(?<![\w.:?$-]){re.escape(p)}:", names)]
     return "".join(f"PREFIX {p}: <{prefixes[p]}> " for p in used)
 

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from .config import Namespaces
 from .ontology import XSD
 from .query import QueryResult
-from .rdfutil import PREFIXES, serialize_sorted
+from .rdfutil import PREFIXES, kg_prefixes, serialize_sorted
 
 __all__ = ["RESULT_FORMATS", "format_result", "display_term"]
 
@@ -23,7 +23,7 @@ def display_term(term, ns: Namespaces | None = None) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        prefixes = dict(PREFIXES, **({"kg": ns.ontology, "id": ns.ids, "graph": ns.graphs} if ns else {}))
+        prefixes = kg_prefixes(ns) if ns else PREFIXES
         for prefix, base in sorted(prefixes.items(), key=lambda kv: -len(kv[1])):
             if term.value.startswith(base) and len(term.value) > len(base):
                 return f"{prefix}:{term.value[len(base):]}"

@@ -43,6 +43,11 @@ CASES = [
                         'label: VICE News\n    evidence: ["Twitter: @keegan_hamilton"]'),
      f"kg: error: {FACTS}:13: quote not found in the article: \"Twitter: @keegan_hamilton\"; the article has the "
      "character U+00A0 where the quote has a plain space; write it as \\u00a0 inside a double-quoted YAML string"),
+    ("bad-factuality", ("        cue: told\n        factuality: CT+\n", "        cue: told\n        factuality: CT++\n"),
+     f"kg: error: {FACTS}:58: 'CT++' is not a value of 'factuality'; did you mean 'CT+'? choose one of CT+, CT-, "
+     "CTu, PR+, PR-, PS+, PS-, U+, U-, Uu"),
+    ("definition-before-reference", ("    type: NewsOutlet\n    label: VICE News", "    type: Newsoutlet\n    label: VICE News"),
+     f"kg: error: {FACTS}:11: unknown type 'Newsoutlet'; did you mean 'NewsOutlet'? (and 1 more)"),
     ("attribution-without-evidence", ('        cue: told\n        factuality: CT+\n        evidence: ["a source told Radio Free Asia"]\n',
                                       '        cue: told\n        factuality: CT+\n'),
      f"kg: error: {FACTS}:55: attribution 'src' has no evidence; add evidence: a quote copied verbatim from the "
@@ -70,6 +75,26 @@ def test_bad_fact_sheet(mini_project: Path, case) -> None:
     assert result.stderr.splitlines() == [expected]
     assert result.stdout == ""
     assert snapshot(mini_project) == before, "the previous build must be untouched"
+
+
+def test_bad_article_folder_name(mini_project: Path) -> None:
+    (mini_project / "articles" / "mini").rename(mini_project / "articles" / "Second Article")
+    result = run_kg("--root", str(mini_project), "build")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "kg: error: articles/Second Article: article folder name 'Second Article' cannot name the article's IRIs; "
+        "rename it with lower-case letters, digits and '-'"]
+
+
+def test_usage_mistakes_are_one_line(mini_project: Path) -> None:
+    for args, expected in ((["query", "--foo"], "kg: error: No such option: --foo (Possible options: --format); "
+                                                "see 'kg query --help'"),
+                           (["nosuch"], "kg: error: No such command 'nosuch'; see 'kg --help'")):
+        result = run_kg("--root", str(mini_project), *args)
+        assert (result.returncode, result.stderr.splitlines()) == (2, [expected])
+    missing = run_kg("--root", str(mini_project / "nope"), "queries")
+    assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1
+    assert "no such folder" in missing.stderr
 
 
 def test_mini_builds(mini_project: Path) -> None:

@@ -285,6 +285,15 @@ def test_ask_sets_the_exit_code_and_construct_prints_turtle(seed_build: Path) ->
     assert parsed and all(t.predicate.value == KG + "content" for t in parsed)
 
 
+def test_bare_and_prefixed_item_ids(seed_build: Path, sheet) -> None:
+    seed, _ = sheet
+    claim = next(c for c in seed.claims.values() if len(c.attributions) > 1)
+    full = rows(seed_build, "evidence", f"item={iri(seed, claim.id)}")
+    assert full
+    assert rows(seed_build, "evidence", f"item={claim.id}") == full
+    assert rows(seed_build, "evidence", f"item=id:{SEED_SLUG}/{claim.id}") == full
+
+
 def test_query_file_runs(seed_build: Path, tmp_path: Path) -> None:
     path = tmp_path / "claims.rq"
     path.write_text("PREFIX kg: <https://w3id.org/kgnews/ontology#>\nSELECT (COUNT(*) AS ?n) WHERE { ?c a kg:Claim }\n")
@@ -301,6 +310,9 @@ BAD = [
     (["query", "quantities", "--param", "atLeast=lots"], "kg: error: parameter 'atLeast' must be a number, not 'lots'"),
     (["query", "quantities", "--param", "nope=1"], "kg: error: query 'quantities' has no parameter 'nope' "
                                                    "(parameters: measures, atLeast)"),
+    (["query", "evidence", "--param", "item=nope"], "kg: error: parameter 'item': no 'nope' in the build (looked for "
+                                                    "https://w3id.org/kgnews/id/nope and each article's items); check "
+                                                    "the id, or give the full IRI from another query's results"),
     (["query", "-e", "DELETE WHERE { ?s ?p ?o }"], "kg: error: <-e>: SPARQL Update is not allowed: kg query is "
                                                    "read-only (use kg build to change the graph, kg push to change a remote store)"),
     (["query", "-e", "DROP ALL"], "kg: error: <-e>: SPARQL Update is not allowed: kg query is read-only (use kg "

@@ -33,6 +33,10 @@ def _options(ctx: typer.Context,
              root: Annotated[Path, typer.Option("--root", help="Project folder (holds ontology/, articles/, queries/).")] = Path("."),
              articles: Annotated[Optional[Path], typer.Option("--articles", help="Read articles from this folder instead of ROOT/articles.")] = None,
              debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    if not root.is_dir():
+        raise typer.BadParameter(f"{root}: no such folder", param_hint="--root")
+    if articles is not None and not articles.is_dir():
+        raise typer.BadParameter(f"{articles}: no such folder", param_hint="--articles")
     ctx.obj = Options(root, debug, articles)
 
 
@@ -52,5 +56,35 @@ def emit_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+def _click_exceptions():
+    try:  # typer >= 0.20 vendors click
+        from typer._click import exceptions
+    except ImportError:  # older typer runs on click itself
+        from click import exceptions
+    return exceptions
+
+
 def main() -> None:
-    app()
+    """Run the CLI; a usage mistake (unknown option, bad value) is one line on stderr, exit code 2."""
+    exceptions = _click_exceptions()
+    try:
+        code = app(standalone_mode=False)
+    except exceptions.NoArgsIsHelpError as err:
+        err.show()
+        sys.exit(2)
+    except exceptions.UsageError as err:
+        names, context = [], err.ctx
+        while context is not None and context.parent is not None:  # the subcommands, whatever ran kg
+            names.append(context.info_name)
+            context = context.parent
+        where = " ".join(["kg", *reversed(names)])
+        message = " ".join(err.format_message().split()).rstrip(".")
+        sys.stderr.write(f"kg: error: {message}; see '{where} --help'\n")
+        sys.exit(2)
+    except exceptions.ClickException as err:
+        sys.stderr.write(f"kg: error: {' '.join(err.format_message().split())}\n")
+        sys.exit(err.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("kg: interrupted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -10,6 +10,7 @@ import typer
 
 from ..build import build, compile_project
 from ..config import Project, namespaces
+from ..errors import KGError
 from .app import app, emit_json, run
 
 
@@ -74,7 +75,13 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
     """Validate the sources against the SHACL shapes and the ontology (HermiT); exit 1 on any problem."""
     from ..check import check
 
-    report = run(ctx, lambda: check(compile_project(ctx.obj.project), reasoning=not no_reason))
+    try:
+        report = check(compile_project(ctx.obj.project), reasoning=not no_reason)
+    except KGError as err:
+        if fmt is ReportFormat.json and not ctx.obj.debug:  # a machine reading JSON gets JSON, even now
+            emit_json({"ok": False, "error": str(err), "problems": []})
+            raise typer.Exit(err.exit_code) from None
+        report = run(ctx, lambda: (_ for _ in ()).throw(err))
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
     else:

@@ -9,7 +9,8 @@ import typer
 
 from ..config import namespaces
 from ..errors import QueryError
-from ..query import StoredQuery, bind_params, find_query, load_queries, open_store, parse_query_text, run_local
+from ..query import (StoredQuery, bind_params, find_query, load_queries, open_store, parse_query_text,
+                     resolve_ids, run_local)
 from ..results import RESULT_FORMATS, format_result
 from .app import app, emit_json, run
 
@@ -19,6 +20,8 @@ def queries_command(ctx: typer.Context,
                     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text") -> None:
     """List the stored queries: name, title and parameters."""
     queries = run(ctx, lambda: load_queries(ctx.obj.project, namespaces()))
+    if not queries:
+        typer.echo(f"no stored queries (*.rq) in {ctx.obj.project.rel(ctx.obj.project.queries_dir)}/", err=True)
     if fmt == "json":
         emit_json([{"name": q.name, "title": q.title, "description": q.description,
                     "params": [vars(p) for p in q.params]} for q in queries.values()])
@@ -67,11 +70,13 @@ def query_command(
     def execute():
         ns = namespaces()
         query = _select(ctx, name, expression)
-        bindings = bind_params(query, _parse_params(param), ns)
+        given = _parse_params(param)
+        bindings = bind_params(query, given, ns)
         if endpoint:
             from ..remote import run_remote
             return run_remote(endpoint, query, bindings, ns, project=ctx.obj.project)
-        return run_local(open_store(ctx.obj.project), query, bindings, ns)
+        store = open_store(ctx.obj.project)
+        return run_local(store, query, resolve_ids(store, query, given, bindings, ns), ns)
 
     result = run(ctx, execute)
     width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else None
