@@ -47,8 +47,13 @@ def run(ctx: typer.Context, action: Callable[[], Any]) -> Any:
     except KGError as err:
         if ctx.obj.debug:
             raise
-        typer.echo(f"kg: error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
+        fail(err)
+
+
+def fail(err: KGError) -> None:
+    """Report a KGError as one line on stderr and exit with its code."""
+    typer.echo(f"kg: error: {err}", err=True)
+    raise typer.Exit(err.exit_code) from None
 
 
 def emit_json(data: Any) -> None:

@@ -11,7 +11,7 @@ import typer
 from ..build import build, compile_project
 from ..config import Project, namespaces
 from ..errors import KGError
-from .app import app, emit_json, run
+from .app import app, emit_json, fail, run
 
 
 class ReportFormat(str, Enum):
@@ -78,10 +78,12 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
     try:
         report = check(compile_project(ctx.obj.project), reasoning=not no_reason)
     except KGError as err:
-        if fmt is ReportFormat.json and not ctx.obj.debug:  # a machine reading JSON gets JSON, even now
+        if ctx.obj.debug:
+            raise
+        if fmt is ReportFormat.json:  # a machine reading JSON gets JSON, even now
             emit_json({"ok": False, "error": str(err), "problems": []})
             raise typer.Exit(err.exit_code) from None
-        report = run(ctx, lambda: (_ for _ in ()).throw(err))
+        fail(err)
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
     else:
