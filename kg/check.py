@@ -11,12 +11,13 @@ from rdflib.namespace import SH
 
 from .config import Namespaces
 from .emit import origins
+from .rdfutil import to_rdflib
 from .reason import reason
 
 if TYPE_CHECKING:
     from .build import Compiled
 
-__all__ = ["Problem", "CheckReport", "check", "shacl_problems", "to_rdflib"]
+__all__ = ["Problem", "CheckReport", "check", "shacl_problems"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,6 @@ class CheckReport:
         return {"ok": self.ok, "consistent": self.consistent, "problems": [p.to_dict() for p in self.problems],
                 "inferred_triples": len(self.inferred), "shacl_seconds": round(self.shacl_seconds, 3),
                 "reason_seconds": round(self.reason_seconds, 3)}
-
-
-def to_rdflib(triples) -> rdflib.Graph:
-    graph = rdflib.Graph()
-    data = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
-    if data:
-        graph.parse(data=data.decode("utf-8"), format="nt")
-    return graph
 
 
 def _trace(compiled: Compiled) -> dict[str, str]:

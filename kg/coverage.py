@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .factsheet import FactSheet, Span
+from .factsheet import FactSheet
 from .text import Sentence, split_sentences
 
-__all__ = ["Coverage", "coverage"]
+__all__ = ["Coverage", "coverage", "classify_sentences"]
 
 
 @dataclass(frozen=True)
@@ -36,20 +36,28 @@ class Coverage:
                 "uncovered": rows(self.uncovered), "boilerplate": rows(self.boilerplate)}
 
 
-def _overlaps(sentence: Sentence, spans: list[Span]) -> bool:
-    return any(span.begin < sentence.end and span.end > sentence.begin for span in spans)
+def _overlaps(sentence: Sentence, ranges: list[tuple[int, int]]) -> bool:
+    return any(begin < sentence.end and end > sentence.begin for begin, end in ranges)
+
+
+def classify_sentences(text: str, cited: list[tuple[int, int]], boilerplate: list[tuple[int, int]]
+                       ) -> tuple[int, list[Sentence], list[Sentence]]:
+    """Split the text into sentences: how many some cited range overlaps, then the uncited ones and those that
+    only boilerplate ranges overlap."""
+    covered, uncovered, boiler = 0, [], []
+    for sentence in split_sentences(text):
+        if _overlaps(sentence, cited):
+            covered += 1
+        elif _overlaps(sentence, boilerplate):
+            boiler.append(sentence)
+        else:
+            uncovered.append(sentence)
+    return covered, uncovered, boiler
 
 
 def coverage(sheet: FactSheet) -> Coverage:
-    """Split the text into sentences; a sentence is covered when some evidence span overlaps it."""
-    spans = sheet.spans()
-    covered, uncovered, boilerplate = 0, [], []
-    for sentence in split_sentences(sheet.text):
-        if _overlaps(sentence, spans):
-            covered += 1
-        elif _overlaps(sentence, sheet.boilerplate):
-            boilerplate.append(sentence)
-        else:
-            uncovered.append(sentence)
+    """A sentence is covered when some evidence span of the fact sheet overlaps it."""
+    covered, uncovered, boilerplate = classify_sentences(
+        sheet.text, [(s.begin, s.end) for s in sheet.spans()], [(s.begin, s.end) for s in sheet.boilerplate])
     return Coverage(sheet.slug, covered + len(uncovered) + len(boilerplate), covered, tuple(uncovered),
                     tuple(boilerplate))

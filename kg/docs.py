@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
@@ -22,7 +21,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 from .config import Namespaces, Project, namespaces
 from .errors import KGError
 from .ontology import load_ontology
-from .rdfutil import PREFIXES
+from .rdfutil import PREFIXES, to_rdflib
 
 __all__ = ["write_docs", "render_docs", "ontology_graph"]
 
@@ -36,23 +35,10 @@ _RESTRICTIONS = ((OWL.someValuesFrom, "some"), (OWL.allValuesFrom, "only"), (OWL
                  (OWL.qualifiedCardinality, "exactly"))
 
 
-def _rdflib(term: object):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
 def ontology_graph(project: Project, ns: Namespaces) -> Graph:
     """The ontology, vocabularies and shapes of a project as one rdflib graph (IRIs under the configured base)."""
     sources = load_ontology(project, ns)
-    graph = Graph()
-    for t in sources.ontology + sources.shapes:
-        graph.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object)))
-    return graph
+    return to_rdflib(sources.ontology + sources.shapes)
 
 
 def write_docs(project: Project, out: Path | None = None, *, ns: Namespaces | None = None) -> Path:

@@ -5,8 +5,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib
 
-__all__ = ["PREFIXES", "kg_prefixes", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS"]
+__all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS"]
 
 PREFIXES = {
     "kg": "https://w3id.org/kgnews/ontology#",
@@ -70,3 +71,23 @@ def serialize_sorted(quads: Iterable[ox.Quad], fmt: ox.RdfFormat, *, prefixes: d
     kwargs = {"prefixes": prefixes if prefixes is not None else PREFIXES} if fmt in (
         ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else {}
     return ox.serialize(items, output=str(output) if output else None, format=fmt, **kwargs)
+
+
+def _rdflib_term(term):
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)  # keeps kg's deterministic labels
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return rdflib.Literal(term.value)  # as rdflib reads a plain string from N-Triples
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def to_rdflib(triples) -> rdflib.Graph:
+    """pyoxigraph triples as an rdflib graph (for pyshacl and rdflib-based tools), blank-node labels kept."""
+    graph = rdflib.Graph()
+    for t in triples:
+        graph.add((_rdflib_term(t.subject), _rdflib_term(t.predicate), _rdflib_term(t.object)))
+    return graph

@@ -28,7 +28,8 @@ import pyoxigraph as ox
 from .config import Namespaces, Project, namespaces
 from .errors import KGError
 from .query import open_store
-from .text import Sentence, find_occurrences, split_sentences
+from .coverage import classify_sentences
+from .text import Sentence, find_occurrences
 from .views import ArticleRef, Network, articles, load_network, select, short_name
 
 __all__ = ["KINDS", "SpanView", "ArticleView", "load_views", "render_article", "marked_text", "write_reports"]
@@ -127,7 +128,8 @@ def _article_view(store: ox.Store, ns: Namespaces, project: Project, ref: Articl
     for span in spans.values():
         span.kinds = {k for i in span.items for k in items[i]["kinds"]}
     ordered = sorted(spans.values(), key=lambda s: (s.begin, -s.end))
-    uncited, boilerplate = _uncited(ref.text, ordered, _boilerplate(project, ref))
+    _, uncited, boilerplate = classify_sentences(ref.text, [(s.begin, s.end) for s in ordered],
+                                                 _boilerplate(project, ref))
     meta = [(short_name(p, ns), _value(o, net, ns)) for _, p, o in _sorted(triples.get(ref.iri, []))
             if p.startswith(ns.ontology) and p[len(ns.ontology):] not in _SKIP | {"headline"}]
     return ArticleView(ref, ordered, items, net, uncited, boilerplate, meta)
@@ -206,18 +208,6 @@ def _boilerplate(project: Project, ref: ArticleRef) -> list[tuple[int, int]]:
         if isinstance(nth, int) and 0 < nth <= len(starts):
             found.append((starts[nth - 1], starts[nth - 1] + len(quote)))
     return found
-
-
-def _uncited(text: str, spans: list[SpanView], boiler: list[tuple[int, int]]) -> tuple[list, list]:
-    uncited, boilerplate = [], []
-    for sentence in split_sentences(text):
-        if any(s.begin < sentence.end and s.end > sentence.begin for s in spans):
-            continue
-        if any(b < sentence.end and e > sentence.begin for b, e in boiler):
-            boilerplate.append(sentence)
-        else:
-            uncited.append(sentence)
-    return uncited, boilerplate
 
 
 @dataclass(frozen=True)
