@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -81,11 +82,28 @@ def shacl_problems(compiled: Compiled, trace: dict[str, str]) -> list[Problem]:
         chunk = compiled.sheets[start:start + SHACL_CHUNK]
         graphs = {g for s in chunk for g in (compiled.ns.article_graph(s.slug), compiled.ns.claims_graph(s.slug))}
         data = to_rdflib(q.triple for q in compiled.quads if q.graph_name.value in graphs)
-        conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs",
-                                                abort_on_first=False, allow_warnings=False)
+        with _rdflib_conversions_kept():
+            conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology,
+                                                    inference="rdfs", abort_on_first=False, allow_warnings=False)
         if not conforms:
             problems += _results(results, trace, compiled.ns)
     return problems
+
+
+@contextmanager
+def _rdflib_conversions_kept():
+    """Undo a side effect of pyshacl's RDFS inference: it installs owlrl's lexical converters in rdflib for the
+    whole process (owlrl's own restore leaves the datatypes rdflib has no converter for), and those reject valid
+    values such as "--08"^^xsd:gMonth, so every literal made after the first validation (the next chunk of
+    articles) would be judged ill-typed."""
+    from rdflib.term import _toPythonMapping
+
+    saved = dict(_toPythonMapping)
+    try:
+        yield
+    finally:
+        _toPythonMapping.clear()
+        _toPythonMapping.update(saved)
 
 
 def _results(results: rdflib.Graph, trace: dict[str, str], ns: Namespaces) -> list[Problem]:

@@ -181,3 +181,15 @@ def test_queries_see_more_with_the_inferred_graph(seed_build: Path) -> None:
                       query % (f"GRAPH <{NS.article_graph(SEED_SLUG)}>", place), "-f", "csv", check=True)
     with_inferred = run_kg("--root", str(seed_build), "query", "-e", query % ("", place), "-f", "csv", check=True)
     assert int(with_inferred.stdout.split()[1]) > int(asserted.stdout.split()[1])
+
+
+def test_shacl_can_run_twice_in_one_process() -> None:
+    """A build validates articles in chunks; the second pyshacl call must judge xsd:gMonth values as the first."""
+    from conftest import ROOT
+    from kg.build import compile_project
+    from kg.check import shacl_problems
+    from kg.config import Project
+
+    compiled = compile_project(Project(ROOT))
+    assert shacl_problems(compiled, {}) == []
+    assert shacl_problems(compile_project(Project(ROOT)), {}) == []
