@@ -5,9 +5,12 @@
 
 For each size: full build (load, mint, emit, SHACL, store, Turtle/TriG), the same with HermiT, an incremental
 rebuild after one article changes, a cold `kg query` of every stored query, export to Turtle and N-Quads,
-`kg check`; wall time and peak memory (max RSS of the command's process tree) of each. In the same run, two
-references: an rdflib-only pipeline on the same data (parse N-Quads, write Turtle) and pyoxigraph's bulk load
-of the same N-Quads (the practical floor), with the ratios.
+`kg push` to a fresh local `oxigraph serve` (with the store's triple count checked against the build's),
+`kg check`; wall time and peak memory (max RSS of the command's process tree) of each. In the same run, three
+references: an rdflib-only pipeline on the same data (parse N-Quads, write Turtle), pyoxigraph's bulk load of the
+same N-Quads (the practical floor) and one raw Graph Store Protocol POST of the N-Quads to another fresh
+`oxigraph serve` (what a push is compared with), with the ratios. Each size ends with one line per target of the
+corpus issue: met, or missed by how much.
 """
 from __future__ import annotations
 
@@ -15,16 +18,23 @@ import argparse
 import json
 import platform
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from kg.serve import find_oxigraph
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from corpus import generate  # noqa: E402
+from corpus import generate
 
 MEASURE = (
     "import resource, subprocess, sys, time\n"
@@ -34,8 +44,35 @@ MEASURE = (
     "sys.stderr.write(r.stderr[-2000:] if r.returncode else '')\n"
 )
 
+#: One Graph Store Protocol POST of an N-Quads file (argv[2]) to a store URL (argv[1]), the file streamed as the body.
+GSP_POST = (
+    "import os, sys, urllib.request\n"
+    "with open(sys.argv[2], 'rb') as body:\n"
+    "    headers = {'Content-Type': 'application/n-quads', 'Content-Length': str(os.path.getsize(sys.argv[2]))}\n"
+    "    request = urllib.request.Request(sys.argv[1], data=body, headers=headers, method='POST')\n"
+    "    with urllib.request.urlopen(request, timeout=3600) as response:\n"
+    "        response.read()\n"
+)
 
-def measure(*command: str) -> tuple[float, float]:
+HOST = "127.0.0.1"
+
+# The targets of the corpus issue.
+BUILD_SECONDS, BUILD_ARTICLES = 60.0, 10_000  # full build of 10k articles
+REBUILD_SECONDS = 2.0  # build after one article changes
+QUERY_SECONDS = 0.5  # each cold stored query
+TURTLE_SECONDS = 3.0  # kg export -f turtle
+PUSH_SHARE = 0.80  # kg push throughput against one raw GSP POST
+PEAK_MIB = 2048.0  # peak memory of any kg command
+
+Figure = tuple[float, float]  # seconds, peak MiB
+
+#: The kg command behind each key of a size's results (stored queries are "query NAME").
+COMMANDS = {"build": "build --full --no-reason", "incremental": "build after one change",
+            "turtle": "export -f turtle", "nquads": "export -f nquads", "push": "push",
+            "reasoned": "build --full with HermiT", "check": "check"}
+
+
+def measure(*command: str) -> Figure:
     """Seconds and peak MiB of one command, run in a fresh process so its peak is its own."""
     out = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True)
     seconds, kib, code = out.stdout.split()
@@ -52,36 +89,178 @@ def row(name: str, seconds: float, mib: float, note: str = "") -> None:
     print(f"  {name:<44} {seconds:9.2f} s {mib:9.0f} MiB  {note}")
 
 
+def built_triples(project: Path) -> int:
+    """Triples in the current build, from its manifest."""
+    return sum(json.loads((project / "build" / "current" / "manifest.json").read_text())["graphs"].values())
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the OS picks it for a socket bound to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def select(base: str, query: str) -> list[dict]:
+    """The result rows of a SPARQL SELECT on the server at ``base``."""
+    data = urllib.parse.urlencode({"query": query}).encode()
+    request = urllib.request.Request(base + "/query", data=data,
+                                     headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read())["results"]["bindings"]
+
+
+def remote_triples(base: str) -> int:
+    """Triples in the named graphs of the server at ``base``."""
+    return int(select(base, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")[0]["n"]["value"])
+
+
+def remote_graphs(base: str) -> int:
+    """Named graphs on the server at ``base``."""
+    return int(select(base, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g {} }")[0]["n"]["value"])
+
+
+def wait_until_answers(base: str, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+    """Poll the server with a SELECT until it answers (bounded); fail if it exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"oxigraph serve exited with {process.returncode} before answering:\n"
+                             f"{log.read_text(errors='replace')[-2000:]}")
+        try:
+            select(base, "SELECT * WHERE {} LIMIT 1")
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"oxigraph serve at {base} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def oxigraph_server(location: Path) -> Iterator[str]:
+    """A fresh `oxigraph serve` over ``location`` on a free 127.0.0.1 port; yields its base URL, and always stops
+    the server (SIGTERM) on the way out, also on failure."""
+    location.mkdir(parents=True)
+    base, log = f"http://{HOST}:{free_port()}", location.parent / f"{location.name}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([find_oxigraph(), "serve", "--location", str(location),
+                                    "--bind", base.removeprefix("http://")],
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_answers(base, process, log)
+        yield base
+    finally:
+        stop(process)
+
+
 def references(project: Path, nquads: Path) -> tuple[float, float]:
     rdflib_pipeline = ("import rdflib, sys; d = rdflib.Dataset(); d.parse(sys.argv[1], format='nquads'); "
-                       "g = rdflib.Graph(); [g.add(t[:3]) for t in d.quads()]; g.serialize(sys.argv[2], format='turtle')")
+                       "g = rdflib.Graph(); [g.add(t[:3]) for t in d.quads()]; "
+                       "g.serialize(sys.argv[2], format='turtle')")
     seconds, mib = measure(sys.executable, "-c", rdflib_pipeline, str(nquads), str(project / "rdflib.ttl"))
     row("reference: rdflib parse N-Quads + write Turtle", seconds, mib)
-    floor = "import pyoxigraph as ox, sys; s = ox.Store(sys.argv[2]); s.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_QUADS)"
+    floor = ("import pyoxigraph as ox, sys; s = ox.Store(sys.argv[2]); "
+             "s.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_QUADS)")
     floor_s, floor_mib = measure(sys.executable, "-c", floor, str(nquads), str(project / "floor-store"))
     row("reference: pyoxigraph bulk load of the N-Quads", floor_s, floor_mib)
     return seconds, floor_s
 
 
-def bench(size: int, reason_size: int, work: Path) -> dict:
+def push(project: Path, nquads: Path, work: Path) -> tuple[Figure, float]:
+    """kg push to a fresh oxigraph serve, checked by count, and one raw GSP POST of the same N-Quads to another;
+    the push's figures and its throughput as a share of the raw POST's."""
+    triples = built_triples(project)
+    with oxigraph_server(work / "push-store") as base:
+        pushed = measure(*kg(project, "push", base + "/query"))
+        on_store, graphs = remote_triples(base), remote_graphs(base)
+    check = "equal" if on_store == triples else "MISMATCH"
+    row("kg push to a fresh oxigraph serve", *pushed,
+        f"{on_store} triples in {graphs} graphs on the store, {triples} built: {check}")
+    with oxigraph_server(work / "gsp-store") as base:
+        posted = measure(sys.executable, "-c", GSP_POST, base + "/store", str(nquads))
+        posted_triples = remote_triples(base)
+    row("reference: one raw GSP POST of the N-Quads", *posted, f"{posted_triples} triples on the store")
+    push_rate, post_rate = triples / max(pushed[0], 1e-9), posted_triples / max(posted[0], 1e-9)
+    share = push_rate / max(post_rate, 1e-9)
+    print(f"  kg push throughput is {share:.0%} of the raw GSP POST "
+          f"({push_rate:,.0f} vs {post_rate:,.0f} triples/s)")
+    return pushed, share
+
+
+def verdict(value: float, limit: float, unit: str, *, at_least: bool = False, digits: int = 2) -> str:
+    """'met', or 'missed by' how far ``value`` is on the wrong side of ``limit``."""
+    missed = limit - value if at_least else value - limit
+    return "met" if missed <= 0 else f"missed by {missed:.{digits}f}{unit}"
+
+
+def target(name: str, outcome: str) -> None:
+    print(f"  target: {name:<42} {outcome}")
+
+
+def summary(size: int, results: dict[str, Figure], push_share: float) -> None:
+    """One line per target of the corpus issue."""
+    build = results["build"][0]
+    if size == BUILD_ARTICLES:
+        target(f"full build <= {BUILD_SECONDS:.0f} s", f"{verdict(build, BUILD_SECONDS, ' s')} ({build:.2f} s)")
+    else:
+        target(f"full build <= {BUILD_SECONDS:.0f} s at {BUILD_ARTICLES} articles",
+               f"not measured at this size: {build / size * 1000:.2f} s per 1k articles ({build:.2f} s for {size})")
+    rebuild = results["incremental"][0]
+    target(f"rebuild after one change <= {REBUILD_SECONDS:.0f} s",
+           f"{verdict(rebuild, REBUILD_SECONDS, ' s')} ({rebuild:.2f} s)")
+    queries = {name.removeprefix("query "): figure[0] for name, figure in results.items() if name.startswith("query ")}
+    slowest = max(queries, key=queries.__getitem__)
+    over = sum(seconds > QUERY_SECONDS for seconds in queries.values())
+    target(f"cold query <= {QUERY_SECONDS} s each", f"{verdict(queries[slowest], QUERY_SECONDS, ' s')} "
+           f"(slowest {slowest} {queries[slowest]:.2f} s; {over} of {len(queries)} over)")
+    turtle = results["turtle"][0]
+    target(f"export Turtle <= {TURTLE_SECONDS:.0f} s", f"{verdict(turtle, TURTLE_SECONDS, ' s')} ({turtle:.2f} s)")
+    target(f"push >= {PUSH_SHARE:.0%} of raw GSP POST",
+           f"{verdict(push_share * 100, PUSH_SHARE * 100, ' percentage points', at_least=True, digits=0)} ({push_share:.0%})")
+    heaviest = max(results, key=lambda name: results[name][1])
+    peak = results[heaviest][1]
+    target(f"peak memory <= {PEAK_MIB / 1024:.0f} GiB",
+           f"{verdict(peak, PEAK_MIB, ' MiB', digits=0)} ({peak:.0f} MiB, kg {COMMANDS.get(heaviest, heaviest)})")
+
+
+def change_one_article(project: Path) -> None:
+    article = project / "articles" / "synthetic-00001"
+    for name in ("facts.yaml", "article.txt"):
+        text = (article / name).read_text()
+        (article / name).write_text(text.replace("border controls tightened again", "border controls tightened"))
+
+
+def queries(project: Path, results: dict[str, Figure]) -> None:
+    for query in sorted(p.stem for p in (project / "queries").glob("*.rq")):
+        params = {"claims-by-source": ["--param", "source=radio-free-asia"],
+                  "entity": ["--param", "entity=north-korea"],
+                  "evidence": ["--param", "item=https://w3id.org/kgnews/id/synthetic-00001/threat-1"]}.get(query, [])
+        results[f"query {query}"] = measure(*kg(project, "query", query, *params, "-f", "csv"))
+        row(f"cold kg query {query}", *results[f"query {query}"])
+
+
+def bench(size: int, reason_size: int, work: Path) -> None:
     print(f"\n{size} articles" + (f" (reasoning measured on {reason_size})" if reason_size != size else ""))
     project = generate(work / f"corpus-{size}", articles=size, seed=7, template=HERE.parent)
-    results = {}
+    results: dict[str, Figure] = {}  # every kg command measured: its seconds and peak MiB
     results["build"] = measure(*kg(project, "build", "--full", "--no-reason"))
     row("kg build --full --no-reason (SHACL, store, exports)", *results["build"])
-    triples = json.loads((project / "build" / "current" / "manifest.json").read_text())["graphs"]
-    print(f"  ({sum(triples.values())} triples)")
-    target = project / "articles" / "synthetic-00001" / "facts.yaml"
-    target.write_text(target.read_text().replace("border controls tightened again", "border controls tightened"))
-    (project / "articles" / "synthetic-00001" / "article.txt").write_text(
-        (project / "articles" / "synthetic-00001" / "article.txt").read_text().replace(
-            "border controls tightened again", "border controls tightened"))
+    print(f"  ({built_triples(project)} triples)")
+    change_one_article(project)
     results["incremental"] = measure(*kg(project, "build", "--no-reason"))
     row("kg build after changing one article", *results["incremental"])
-    for query in sorted(p.stem for p in (project / "queries").glob("*.rq")):
-        params = {"claims-by-source": ["--param", "source=radio-free-asia"], "entity": ["--param", "entity=north-korea"],
-                  "evidence": ["--param", "item=https://w3id.org/kgnews/id/synthetic-00001/threat-1"]}.get(query, [])
-        row(f"cold kg query {query}", *measure(*kg(project, "query", query, *params, "-f", "csv")))
+    queries(project, results)
     for fmt in ("turtle", "nquads"):
         results[fmt] = measure(*kg(project, "export", "-f", fmt, "-o", str(project / f"export.{fmt}")))
         row(f"kg export -f {fmt}", *results[fmt])
@@ -89,13 +268,14 @@ def bench(size: int, reason_size: int, work: Path) -> dict:
     print(f"  ratios: kg build (no reasoning) takes {results['build'][0] / max(rdflib_s, 1e-9):.1f}x the rdflib "
           f"parse+write reference and {results['build'][0] / max(floor_s, 1e-9):.0f}x the pyoxigraph floor; "
           f"kg export -f turtle takes {results['turtle'][0] / max(rdflib_s, 1e-9):.2f}x the rdflib reference")
+    results["push"], push_share = push(project, project / "export.nquads", work / f"stores-{size}")
     reasoned = project if reason_size == size else generate(work / f"corpus-r{reason_size}", articles=reason_size,
                                                             seed=7, template=HERE.parent)
     results["reasoned"] = measure(*kg(reasoned, "build", "--full"))
     row(f"kg build --full with HermiT ({reason_size} articles)", *results["reasoned"])
     results["check"] = measure(*kg(reasoned, "check"))
     row(f"kg check ({reason_size} articles)", *results["check"])
-    return results
+    summary(size, results, push_share)
 
 
 def main() -> None:

@@ -27,12 +27,12 @@ from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
 from .ontology import OntologySources, load_ontology
 from .cache import ArticleCache, CachedArticle, fingerprint, ontology_digest
 from .registry import EntityRecord, EntityRegistry
-from .rdfutil import PREFIXES, serialize_sorted
+from .rdfutil import PREFIXES, trig_blocks, trig_header
 
 __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "BUILDER_VERSION"]
 
 #: Part of every build's fingerprint: bump it when the emitted graph changes for the same inputs.
-BUILDER_VERSION = "0.1.0"
+BUILDER_VERSION = "0.2.0"
 
 
 @dataclass
@@ -71,6 +71,7 @@ class Compiled:
     reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
     fingerprints: dict[str, str] = field(default_factory=dict)  # slug -> content hash of its inputs
     entity_count: int = 0  # distinct entities over all articles, cached ones included
+    trig: dict[str, bytes] = field(default_factory=dict)  # graph IRI -> TriG block, for each article graph
 
     def inputs_key(self) -> str:
         """One hash of every input of the build: if it is unchanged, so are the entailments."""
@@ -145,6 +146,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         if hit:
             registry.add([EntityRecord(e["id"], frozenset(e["types"]), e["label"], e["where"]) for e in hit.entities])
             compiled.quads += hit.quads
+            compiled.trig.update(hit.trig)
             compiled.articles.append(ArticleSummary.from_dict(hit.summary))
             compiled.reused.append(folder.name)
             continue
@@ -166,8 +168,10 @@ def _compile_article(project: Project, folder: Path, sources: OntologySources, n
     compiled.sheets.append(sheet)
     compiled.quads += article_quads
     compiled.articles.append(summary)
+    trig = trig_blocks(article_quads, output_prefixes(ns))
+    compiled.trig.update(trig)
     entities = [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where} for r in records]
-    return CachedArticle(sheet.slug, print_, summary.to_dict(), entities, article_quads)
+    return CachedArticle(sheet.slug, print_, summary.to_dict(), entities, article_quads, trig)
 
 
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
@@ -213,7 +217,7 @@ def check_failed(report: CheckReport) -> CheckError:
 
 
 def write_outputs(project: Project, compiled: Compiled) -> Path:
-    """Write store, Turtle, TriG and manifest into a fresh folder, then point build/current at it atomically."""
+    """Write store, TriG and manifest into a fresh folder, then point build/current at it atomically."""
     project.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
@@ -222,9 +226,7 @@ def write_outputs(project: Project, compiled: Compiled) -> Path:
         store.flush()
         del store
         gc.collect()
-        prefixes = dict(PREFIXES, kg=compiled.ns.ontology)
-        serialize_sorted(compiled.quads, ox.RdfFormat.TURTLE, prefixes=prefixes, output=staging / "kg.ttl")
-        serialize_sorted(compiled.quads, ox.RdfFormat.TRIG, prefixes=prefixes, output=staging / "kg.trig")
+        write_trig(compiled, staging / "kg.trig")
         manifest = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -236,6 +238,22 @@ def write_outputs(project: Project, compiled: Compiled) -> Path:
         raise
     _swap_current(project, final)
     return final
+
+
+def output_prefixes(ns: Namespaces) -> dict[str, str]:
+    return dict(PREFIXES, kg=ns.ontology)
+
+
+def write_trig(compiled: Compiled, path: Path) -> None:
+    """kg.trig: every graph's block in graph order; the article graphs' blocks were made when each article was
+    emitted (and come from the cache when it is unchanged), the others (ontology, shapes, inferred) now."""
+    prefixes = output_prefixes(compiled.ns)
+    blocks = dict(compiled.trig)
+    blocks.update(trig_blocks((q for q in compiled.quads if q.graph_name.value not in compiled.trig), prefixes))
+    with open(path, "wb") as handle:
+        handle.write(trig_header(prefixes))
+        for graph in sorted(blocks):
+            handle.write(blocks[graph])
 
 
 def _swap_current(project: Project, final: Path) -> None:

@@ -38,6 +38,7 @@ class CachedArticle:
     summary: dict  # ArticleSummary.to_dict()
     entities: list[dict]  # EntityRecord fields
     quads: list[ox.Quad]
+    trig: dict[str, bytes]  # graph IRI -> its TriG block (rdfutil.trig_blocks)
 
 
 class ArticleCache:
@@ -55,12 +56,14 @@ class ArticleCache:
             quads = list(ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS))
         except (OSError, ValueError, SyntaxError):
             return None
-        return CachedArticle(slug, print_, record["summary"], record["entities"], quads)
+        trig = {graph: text.encode() for graph, text in record["trig"].items()}
+        return CachedArticle(slug, print_, record["summary"], record["entities"], quads, trig)
 
     def put(self, entry: CachedArticle) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.folder / f"{entry.slug}.nq", ox.serialize(entry.quads, format=ox.RdfFormat.N_QUADS))
-        record = {"fingerprint": entry.fingerprint, "summary": entry.summary, "entities": entry.entities}
+        record = {"fingerprint": entry.fingerprint, "summary": entry.summary, "entities": entry.entities,
+                  "trig": {graph: text.decode() for graph, text in entry.trig.items()}}
         _atomic_write(self.folder / f"{entry.slug}.json", json.dumps(record, sort_keys=True).encode())
 
     def inferred(self, key: str) -> list[ox.Quad] | None:

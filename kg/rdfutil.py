@@ -7,7 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-__all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS"]
+__all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS",
+           "trig_header", "trig_blocks"]
 
 PREFIXES = {
     "kg": "https://w3id.org/kgnews/ontology#",
@@ -71,6 +72,26 @@ def serialize_sorted(quads: Iterable[ox.Quad], fmt: ox.RdfFormat, *, prefixes: d
     kwargs = {"prefixes": prefixes if prefixes is not None else PREFIXES} if fmt in (
         ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else {}
     return ox.serialize(items, output=str(output) if output else None, format=fmt, **kwargs)
+
+
+def trig_header(prefixes: dict[str, str]) -> bytes:
+    return "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(prefixes.items())).encode()
+
+
+def trig_blocks(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> dict[str, bytes]:
+    """One TriG block per graph (``<g> { … }``, sorted as serialize_sorted sorts), without @prefix lines: a
+    dataset's TriG is trig_header() and its blocks in graph order, so an unchanged article's blocks can be
+    reused as they are by the next build."""
+    by_graph: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name.value, []).append(q)
+    blocks = {}
+    for graph, members in by_graph.items():
+        text = serialize_sorted(members, ox.RdfFormat.TRIG, prefixes=prefixes)
+        while text.startswith(b"@prefix "):
+            text = text[text.index(b"\n") + 1:]
+        blocks[graph] = text
+    return blocks
 
 
 def _rdflib_term(term):

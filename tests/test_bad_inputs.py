@@ -12,7 +12,7 @@ FACTS = "articles/mini/facts.yaml"
 # (id, (old, new) replacement in the mini fact sheet, expected stderr line)
 CASES = [
     ("malformed-yaml", ("  - id: q400\n", "  - id: q400\n   bad: [\n"),
-     f"kg: error: {FACTS}:39:4: malformed YAML: expected <block end>, but found '<block mapping start>'; "
+     f"kg: error: {FACTS}:39:4: malformed YAML: did not find expected '-' indicator; "
      "check indentation, colons and quoting on that line"),
     ("duplicate-key", ("    label: VICE News\n", "    label: VICE News\n    label: Vice\n"),
      f"kg: error: {FACTS}:13: duplicate key 'label' (first given at line 12); keep one of them"),
@@ -58,7 +58,7 @@ CASES = [
 def snapshot(project: Path) -> tuple[str, bytes, list[str]]:
     build = project / "build"
     current = build / "current"
-    return (str(current.readlink()), (current / "kg.ttl").read_bytes(), sorted(p.name for p in build.iterdir()))
+    return (str(current.readlink()), (current / "kg.trig").read_bytes(), sorted(p.name for p in build.iterdir()))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

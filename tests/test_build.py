@@ -132,7 +132,7 @@ def test_same_build_with_any_hash_seed(tmp_path: Path) -> None:
         project = copy_project(tmp_path / f"seed-{seed}")
         run_kg("--root", str(project), "build", env={"PYTHONHASHSEED": seed}, check=True)
         current = project / "build" / "current"
-        outputs.append(((current / "kg.ttl").read_bytes(), (current / "kg.trig").read_bytes()))
+        outputs.append(((current / "kg.trig").read_bytes(), (current / "manifest.json").read_bytes()))
     assert outputs[0] == outputs[1]
 
 
@@ -150,6 +150,6 @@ def test_python_api_matches_cli(seed_build: Path, tmp_path: Path) -> None:
     project = copy_project(tmp_path / "api")
     report = kg.build(project)
     assert report.output and report.output.parent == project / "build"
-    assert (project / "build" / "current" / "kg.ttl").read_bytes() == \
-        (seed_build / "build" / "current" / "kg.ttl").read_bytes()
+    assert (project / "build" / "current" / "kg.trig").read_bytes() == \
+        (seed_build / "build" / "current" / "kg.trig").read_bytes()
     assert Project(project).current.resolve() == report.output.resolve()

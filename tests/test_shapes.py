@@ -645,3 +645,60 @@ def test_bad_graph_fails_with_message(bad: Bad, good: Graph, shapes: Graph, onto
     assert bad.component in {r.component for r in matching}, (
         f"{bad.id}: expected {bad.component}, got {[str(r.component) for r in matching]}\n{text}"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# kg's own validator (kg/validate.py, what kg build runs) must say exactly what pyshacl says
+
+
+def _ox(graph: Graph) -> list:
+    import pyoxigraph as ox
+
+    return list(ox.parse(graph.serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES))
+
+
+@pytest.fixture(scope="module")
+def kg_validator(shapes: Graph, ontology: Graph):
+    from kg.validate import compile_shapes
+
+    return compile_shapes(_ox(shapes), _ox(ontology))
+
+
+def _pyshacl_results(report: Graph) -> set[tuple]:
+    out = set()
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        path = report.value(node, SH.resultPath)
+        value = report.value(node, SH.value)
+        out.add((str(report.value(node, SH.focusNode)), str(path) if isinstance(path, URIRef) else None,
+                 str(value) if value is not None else None, str(report.value(node, SH.resultMessage)),
+                 str(report.value(node, SH.sourceConstraintComponent))))
+    return out
+
+
+def _kg_results(results) -> set[tuple]:
+    return {(r.focus.value, r.path, r.value.value if r.value is not None else None, r.message, r.component)
+            for r in results}
+
+
+@pytest.mark.parametrize("bad", [None, *BAD], ids=["good", *(bad.id for bad in BAD)])
+def test_kg_validator_agrees_with_pyshacl(bad: Bad | None, good: Graph, shapes: Graph, ontology: Graph,
+                                          kg_validator) -> None:
+    graph = good if bad is None else edited(good, remove=bad.remove, add=bad.add)
+    _, report, text = validate(graph, shapes, ontology)
+    expected = _pyshacl_results(report)
+    got = _kg_results(kg_validator.validate(_ox(graph)))
+    assert got == expected, f"only pyshacl: {expected - got}\nonly kg: {got - expected}"
+    if bad is not None:
+        assert got, "a bad graph must fail"
+
+
+def test_kg_validator_refuses_what_it_does_not_implement(shapes: Graph, ontology: Graph) -> None:
+    from kg.errors import OntologyError
+    from kg.validate import compile_shapes
+
+    extra = Graph().parse(data=PREFIXES + """
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        kg:OddShape a sh:NodeShape ; sh:targetClass kg:Person ; sh:closed true .
+    """, format="turtle")
+    with pytest.raises(OntologyError, match="shacl#closed"):
+        compile_shapes(_ox(shapes + extra), _ox(ontology))
