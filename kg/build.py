@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -16,45 +17,22 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
+from .cache import ArticleCache, fingerprint, ontology_digest
 from .config import Namespaces, Project, namespaces
-from .coverage import Coverage, coverage
+from .errors import BuildError, CheckError, InputError
+from .factsheet import FactSheet
+from .ontology import OntologySources, load_ontology
+from .rdfutil import trig_blocks, trig_header
+from .registry import EntityRegistry
 
 if TYPE_CHECKING:
     from .check import CheckReport
-from .emit import emit_article
-from .errors import BuildError, CheckError, InputError
-from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
-from .ontology import OntologySources, load_ontology
-from .cache import ArticleCache, CachedArticle, fingerprint, ontology_digest
-from .registry import EntityRecord, EntityRegistry
-from .rdfutil import PREFIXES, trig_blocks, trig_header
 
-__all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "BUILDER_VERSION"]
+__all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "BUILDER_VERSION", "load_article"]
 
 #: Part of every build's fingerprint: bump it when the emitted graph changes for the same inputs.
 BUILDER_VERSION = "0.2.0"
-
-
-@dataclass
-class ArticleSummary:
-    slug: str
-    triples: int
-    claimed_triples: int
-    items: int
-    claims: int
-    attributions: int
-    spans: int
-    coverage: Coverage
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ArticleSummary:
-        return cls(data["article"], data["triples"], data["claimed_triples"], data["items"], data["claims"],
-                   data["attributions"], data["evidence_spans"], Coverage.from_dict(data["coverage"]))
-
-    def to_dict(self) -> dict:
-        return {"article": self.slug, "triples": self.triples, "claimed_triples": self.claimed_triples,
-                "items": self.items, "claims": self.claims, "attributions": self.attributions,
-                "evidence_spans": self.spans, "coverage": self.coverage.to_dict()}
 
 
 @dataclass
@@ -63,23 +41,47 @@ class Compiled:
 
     ns: Namespaces
     ontology: OntologySources
-    sheets: list[FactSheet]
-    quads: list[ox.Quad]
+    sheets: list[FactSheet]  # the fact sheets compiled in this process (not those of workers or the cache)
+    base: list[ox.Quad]  # the ontology and shapes graphs
     articles: list[ArticleSummary] = field(default_factory=list)
+    nquads: list[bytes] = field(default_factory=list)  # each article's two graphs, N-Quads, in article order
+    inferred: list[ox.Quad] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    fresh: list[CachedArticle] = field(default_factory=list)  # articles loaded from their sources this time
+    fresh: list[ArticleOutput] = field(default_factory=list)  # articles loaded from their sources this time
     reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
     fingerprints: dict[str, str] = field(default_factory=dict)  # slug -> content hash of its inputs
     entity_count: int = 0  # distinct entities over all articles, cached ones included
     trig: dict[str, bytes] = field(default_factory=dict)  # graph IRI -> TriG block, for each article graph
+    trace: dict[str, str] = field(default_factory=dict)  # IRI -> facts.yaml:LINE, for the fresh articles
+    shacl: list | None = None  # SHACL problems of the fresh articles, when validated while compiling
+    _article_quads: list[ox.Quad] | None = None
+
+    def article_quads(self) -> list[ox.Quad]:
+        """The articles' quads, parsed from their N-Quads once (only reasoning and checks need them)."""
+        if self._article_quads is None:
+            self._article_quads = list(ox.parse(b"".join(self.nquads), format=ox.RdfFormat.N_QUADS))
+        return self._article_quads
+
+    @property
+    def quads(self) -> list[ox.Quad]:
+        return self.base + self.article_quads() + self.inferred
 
     def inputs_key(self) -> str:
         """One hash of every input of the build: if it is unchanged, so are the entailments."""
         joined = "\n".join(f"{slug} {print_}" for slug, print_ in sorted(self.fingerprints.items()))
         return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{joined}".encode()).hexdigest()
 
+    def triple_count(self) -> int:
+        return len(self.base) + sum(a.triples for a in self.articles) + len(self.inferred)
+
     def graph_sizes(self) -> dict[str, int]:
-        return dict(sorted(Counter(q.graph_name.value for q in self.quads).items()))
+        sizes = Counter(q.graph_name.value for q in self.base + self.inferred)
+        for a in self.articles:
+            if a.triples - a.claimed_triples:
+                sizes[self.ns.article_graph(a.slug)] += a.triples - a.claimed_triples
+            if a.claimed_triples:
+                sizes[self.ns.claims_graph(a.slug)] += a.claimed_triples
+        return dict(sorted(sizes.items()))
 
 
 @dataclass
@@ -88,13 +90,18 @@ class BuildReport:
     output: Path | None
     seconds: float
     check: CheckReport | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def triples(self) -> int:
-        return len(self.compiled.quads)
+        return self.compiled.triple_count()
 
     def entities(self) -> int:
         return self.compiled.entity_count
+
+    def __repr__(self) -> str:
+        return (f"BuildReport({self.triples} triples, {len(self.compiled.articles)} articles, "
+                f"output={str(self.output) if self.output else None}, {self.seconds:.2f}s)")
 
     def to_dict(self) -> dict:
         return {"triples": self.triples, "graphs": self.compiled.graph_sizes(), "entities": self.entities(),
@@ -103,7 +110,8 @@ class BuildReport:
                 "warnings": self.compiled.warnings,
                 "rebuilt": [entry.slug for entry in self.compiled.fresh], "reused": self.compiled.reused,
                 "articles": [a.to_dict() for a in self.compiled.articles],
-                "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3)}
+                "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3),
+                "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()}}
 
 
 def article_dirs(project: Project) -> list[Path]:
@@ -113,65 +121,49 @@ def article_dirs(project: Project) -> list[Path]:
     return sorted(p for p in project.articles_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def load_article(project: Project, folder: Path, sources: OntologySources) -> FactSheet:
-    facts = folder / "facts.yaml"
-    if not ID_PATTERN.match(folder.name):
-        raise InputError(f"article folder name '{folder.name}' cannot name the article's IRIs",
-                         path=project.rel(folder), hint="rename it with lower-case letters, digits and '-'")
-    if not facts.is_file():
-        raise InputError("no facts.yaml in the article folder", path=project.rel(folder),
-                         hint="write a fact sheet (see articles/README.md) or move the folder out of articles/")
-    return load_fact_sheet(facts, folder / "article.txt", sources.index, slug=folder.name,
-                           shown_as=project.rel(facts), text_shown=project.rel(folder / "article.txt"))
-
-
 def compile_project(project: Project, ns: Namespaces | None = None, *,
                     progress: Callable[[int, int, str], None] | None = None,
-                    cache: ArticleCache | None = None) -> Compiled:
-    """Load and check every source and emit all quads, in memory; raise on the first bad input."""
+                    cache: ArticleCache | None = None, validate: bool = False, reuse: bool = True) -> Compiled:
+    """Load and check every source and emit all quads, in memory; raise on the first bad input (in article
+    order). ``validate``: run the SHACL shapes on the freshly loaded articles as they are compiled. ``cache``:
+    where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
-    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
-    quads += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
-    compiled = Compiled(ns, sources, [], quads)
-    registry = EntityRegistry()
+    base = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
+    base += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
+    compiled = Compiled(ns, sources, [], base, shacl=[] if validate else None)
     folders = article_dirs(project)
     digest = ontology_digest(project)
-    for number, folder in enumerate(folders, start=1):
-        if progress:
-            progress(number, len(folders), folder.name)
+    slots: list[ArticleOutput | None] = []
+    todo: list[tuple[Path, str]] = []
+    for folder in folders:
         print_ = fingerprint(folder, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
         compiled.fingerprints[folder.name] = print_
-        hit = cache.get(folder.name, print_) if cache else None
-        if hit:
-            registry.add([EntityRecord(e["id"], frozenset(e["types"]), e["label"], e["where"]) for e in hit.entities])
-            compiled.quads += hit.quads
-            compiled.trig.update(hit.trig)
-            compiled.articles.append(ArticleSummary.from_dict(hit.summary))
+        hit = cache.get(folder.name, print_, validated=validate) if cache and reuse else None
+        slots.append(hit)
+        if hit is None:
+            todo.append((folder, print_))
+        else:
             compiled.reused.append(folder.name)
-            continue
-        compiled.fresh.append(_compile_article(project, folder, sources, ns, registry, compiled, print_))
+    fresh = compile_articles(project, sources, ns, todo, validate=validate, keep_sheets=True, cache=cache,
+                             progress=progress)
+    registry = EntityRegistry()
+    for slot in slots:
+        output = slot if slot is not None else next(fresh)
+        registry.add(output.entities)
+        compiled.articles.append(output.summary)
+        compiled.nquads.append(output.nquads)
+        compiled.trig.update(output.trig)
+        if validate:
+            compiled.shacl += output.problems
+        if slot is None:
+            compiled.fresh.append(output)
+            compiled.trace.update(output.origins)
+            if output.sheet is not None:
+                compiled.sheets.append(output.sheet)
     compiled.warnings = [w.line() for w in registry.warnings]
     compiled.entity_count = len(registry.records)
     return compiled
-
-
-def _compile_article(project: Project, folder: Path, sources: OntologySources, ns: Namespaces,
-                     registry: EntityRegistry, compiled: Compiled, print_: str) -> CachedArticle:
-    sheet = load_article(project, folder, sources)
-    records = EntityRegistry.records_of(sheet)
-    registry.add(records)
-    article_quads = emit_article(sheet, ns)
-    claimed = sum(1 for q in article_quads if q.graph_name.value == ns.claims_graph(sheet.slug))
-    summary = ArticleSummary(sheet.slug, len(article_quads), claimed, len(sheet.items), len(sheet.claims),
-                             len(sheet.attributions), len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet))
-    compiled.sheets.append(sheet)
-    compiled.quads += article_quads
-    compiled.articles.append(summary)
-    trig = trig_blocks(article_quads, output_prefixes(ns))
-    compiled.trig.update(trig)
-    entities = [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where} for r in records]
-    return CachedArticle(sheet.slug, print_, summary.to_dict(), entities, article_quads, trig)
 
 
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
@@ -185,28 +177,29 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     from .check import check
 
     started = time.perf_counter()
+    phases: dict[str, float] = {}
     project = root if isinstance(root, Project) else Project(Path(root))
-    cache = None if full else ArticleCache(project)
-    compiled = compile_project(project, progress=progress, cache=cache)
+    cache = ArticleCache(project) if write or not full else None
+    compiled = compile_project(project, progress=progress, cache=cache, validate=shacl, reuse=not full)
+    phases["compile"] = time.perf_counter() - started
     report = None
     key = compiled.inputs_key()
-    cached_inferences = cache.inferred(key) if cache and reasoning else None
+    cached_inferences = cache.inferred(key) if cache and not full and reasoning else None
     if shacl or reasoning:
         report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None)
         if not report.ok:
             raise check_failed(report)
         if cached_inferences is not None:
             report.consistent, report.inferred = True, cached_inferences
-        compiled.quads += report.inferred
-    output = write_outputs(project, compiled) if write else None
+        compiled.inferred = report.inferred
+    phases["check"] = time.perf_counter() - started - sum(phases.values())
+    output = write_outputs(project, compiled, phases) if write else None
     if write:
-        store_cache = ArticleCache(project)
-        for entry in compiled.fresh:
-            store_cache.put(entry)
-        store_cache.prune({a.slug for a in compiled.articles})
+        cache.prune({a.slug for a in compiled.articles})  # the articles went in as they were compiled
         if report and report.consistent:
-            store_cache.put_inferred(key, report.inferred)
-    return BuildReport(compiled, output, time.perf_counter() - started, report)
+            cache.put_inferred(key, report.inferred)
+        phases["cache"] = time.perf_counter() - started - sum(phases.values())
+    return BuildReport(compiled, output, time.perf_counter() - started, report, phases)
 
 
 def check_failed(report: CheckReport) -> CheckError:
@@ -216,17 +209,23 @@ def check_failed(report: CheckReport) -> CheckError:
     return CheckError(f"check failed: {first}{suffix}; the previous build is unchanged")
 
 
-def write_outputs(project: Project, compiled: Compiled) -> Path:
+def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float] | None = None) -> Path:
     """Write store, TriG and manifest into a fresh folder, then point build/current at it atomically."""
+    started = time.perf_counter()
     project.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
         store = ox.Store(str(staging / "store"))
-        store.bulk_extend(compiled.quads)
+        store.bulk_extend(compiled.base + compiled.inferred)
+        store.bulk_load(_Chunks(compiled.nquads), format=ox.RdfFormat.N_QUADS)
         store.flush()
         del store
         gc.collect()
+        mark = time.perf_counter()
         write_trig(compiled, staging / "kg.trig")
+        if phases is not None:
+            phases["store"] = mark - started
+            phases["trig"] = time.perf_counter() - mark
         manifest = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -240,8 +239,25 @@ def write_outputs(project: Project, compiled: Compiled) -> Path:
     return final
 
 
-def output_prefixes(ns: Namespaces) -> dict[str, str]:
-    return dict(PREFIXES, kg=ns.ontology)
+class _Chunks(io.RawIOBase):
+    """A list of byte strings read as one stream (bulk loading without joining them in memory first)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks, self._index, self._offset = chunks, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._index < len(self._chunks):
+            chunk = self._chunks[self._index]
+            if self._offset < len(chunk):
+                n = min(len(buffer), len(chunk) - self._offset)
+                buffer[:n] = chunk[self._offset:self._offset + n]
+                self._offset += n
+                return n
+            self._index, self._offset = self._index + 1, 0
+        return 0
 
 
 def write_trig(compiled: Compiled, path: Path) -> None:
@@ -249,7 +265,7 @@ def write_trig(compiled: Compiled, path: Path) -> None:
     emitted (and come from the cache when it is unchanged), the others (ontology, shapes, inferred) now."""
     prefixes = output_prefixes(compiled.ns)
     blocks = dict(compiled.trig)
-    blocks.update(trig_blocks((q for q in compiled.quads if q.graph_name.value not in compiled.trig), prefixes))
+    blocks.update(trig_blocks(compiled.base + compiled.inferred, prefixes))
     with open(path, "wb") as handle:
         handle.write(trig_header(prefixes))
         for graph in sorted(blocks):

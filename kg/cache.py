@@ -6,14 +6,15 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
+from .registry import EntityRecord
 
-__all__ = ["CachedArticle", "ArticleCache", "fingerprint", "ontology_digest"]
+__all__ = ["ArticleCache", "fingerprint", "ontology_digest"]
 
 
 def ontology_digest(project: Project) -> str:
@@ -31,39 +32,41 @@ def fingerprint(folder: Path, *, ontology: str, builder_version: str, ns: Namesp
     return digest.hexdigest()
 
 
-@dataclass
-class CachedArticle:
-    slug: str
-    fingerprint: str
-    summary: dict  # ArticleSummary.to_dict()
-    entities: list[dict]  # EntityRecord fields
-    quads: list[ox.Quad]
-    trig: dict[str, bytes]  # graph IRI -> its TriG block (rdfutil.trig_blocks)
-
-
 class ArticleCache:
     """build/cache/articles/<slug>.json (+ .nq): read before a build, written after a successful one."""
 
     def __init__(self, project: Project) -> None:
         self.folder = project.build_dir / "cache" / "articles"
 
-    def get(self, slug: str, print_: str) -> CachedArticle | None:
+    def get(self, slug: str, print_: str, *, validated: bool = False) -> ArticleOutput | None:
+        """The article as a build compiled it, if its inputs are unchanged (not parsed: its graphs stay N-Quads
+        and TriG bytes); ``validated``: only if it went through the SHACL shapes then (its problems with it)."""
         meta, data = self.folder / f"{slug}.json", self.folder / f"{slug}.nq"
         try:
             record = json.loads(meta.read_text())
-            if record.get("fingerprint") != print_:
+            if record.get("fingerprint") != print_ or (validated and not record.get("validated")):
                 return None
-            quads = list(ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS))
-        except (OSError, ValueError, SyntaxError):
-            return None
-        trig = {graph: text.encode() for graph, text in record["trig"].items()}
-        return CachedArticle(slug, print_, record["summary"], record["entities"], quads, trig)
+            from .check import Problem
 
-    def put(self, entry: CachedArticle) -> None:
+            problems = [Problem(**p) for p in record.get("problems", [])]
+            entities = [EntityRecord(e["id"], frozenset(e["types"]), e["label"], e["where"])
+                        for e in record["entities"]]
+            trig = {graph: text.encode() for graph, text in record["trig"].items()}
+            return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities,
+                                 data.read_bytes(), trig, record.get("origins", {}), problems,
+                                 bool(record.get("validated")))
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
+            return None
+
+    def put(self, entry: ArticleOutput) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.folder / f"{entry.slug}.nq", ox.serialize(entry.quads, format=ox.RdfFormat.N_QUADS))
-        record = {"fingerprint": entry.fingerprint, "summary": entry.summary, "entities": entry.entities,
-                  "trig": {graph: text.decode() for graph, text in entry.trig.items()}}
+        _atomic_write(self.folder / f"{entry.slug}.nq", entry.nquads)
+        record = {"fingerprint": entry.fingerprint, "summary": entry.summary.to_dict(),
+                  "entities": [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where}
+                               for r in entry.entities],
+                  "trig": {graph: text.decode() for graph, text in entry.trig.items()},
+                  "validated": entry.validated, "problems": [p.to_dict() for p in entry.problems],
+                  "origins": entry.origins if entry.problems else {}}
         _atomic_write(self.folder / f"{entry.slug}.json", json.dumps(record, sort_keys=True).encode())
 
     def inferred(self, key: str) -> list[ox.Quad] | None:

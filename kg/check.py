@@ -11,7 +11,6 @@ import rdflib
 from rdflib.namespace import SH
 
 from .config import Namespaces
-from .emit import origins
 from .rdfutil import to_rdflib
 from .reason import reason
 
@@ -60,11 +59,8 @@ class CheckReport:
 
 
 def _trace(compiled: Compiled) -> dict[str, str]:
-    where: dict[str, str] = {}
-    for sheet in compiled.sheets:
-        for iri, line in origins(sheet, compiled.ns).items():
-            where.setdefault(iri, f"{sheet.shown_as}:{line}")
-    return where
+    """IRI -> facts.yaml:LINE where it was written, for the articles this build loaded."""
+    return compiled.trace
 
 
 #: Articles validated per pyshacl call: one call has a large fixed cost (it copies the ontology into the data
@@ -78,31 +74,43 @@ SHACL_ENGINES = ("kg", "pyshacl")
 
 def _chunks(compiled: Compiled, size: int):
     """The freshly loaded articles in chunks: the triples of their article and claims graphs."""
+    fresh = {entry.slug for entry in compiled.fresh}
     by_graph: dict[str, list[ox.Triple]] = {}
-    for q in compiled.quads:
+    for q in compiled.article_quads():
         by_graph.setdefault(q.graph_name.value, []).append(q.triple)
-    for start in range(0, len(compiled.sheets), size):
-        chunk = compiled.sheets[start:start + size]
-        names = [g for s in chunk for g in (compiled.ns.article_graph(s.slug), compiled.ns.claims_graph(s.slug))]
+    slugs = [a.slug for a in compiled.articles if a.slug in fresh]
+    for start in range(0, len(slugs), size):
+        names = [g for slug in slugs[start:start + size]
+                 for g in (compiled.ns.article_graph(slug), compiled.ns.claims_graph(slug))]
         yield [t for name in names for t in by_graph.get(name, ())]
+
+
+def problems_of(results, trace: dict[str, str], ns: Namespaces) -> list[Problem]:
+    """kg.validate's results as problems, traced to their fact-sheet lines, sorted, each once."""
+    from .results import display_term
+
+    problems: set[Problem] = set()
+    for r in results:
+        focus = r.focus.value if isinstance(r.focus, ox.NamedNode) else None
+        path = display_term(ox.NamedNode(r.path), ns) if r.path else None
+        problems.add(Problem("shacl", r.message, focus, path, r.value.value if r.value is not None else None,
+                             trace.get(focus or "")))
+    return sorted(problems, key=lambda p: (p.source or "", p.focus or "", p.message))
 
 
 def shacl_problems(compiled: Compiled, trace: dict[str, str], *, engine: str = "kg") -> list[Problem]:
     """Validate the freshly loaded articles (article graph and claims graph of each) against the shapes."""
     if engine == "pyshacl":
         return _pyshacl_problems(compiled, trace)
-    from .results import display_term
+    if compiled.shacl is not None:  # validated while compiling
+        return sorted(set(compiled.shacl), key=lambda p: (p.source or "", p.focus or "", p.message))
     from .validate import compile_shapes
 
     validator = compile_shapes(compiled.ontology.shapes, compiled.ontology.ontology)
-    problems: set[Problem] = set()
+    problems: list[Problem] = []
     for triples in _chunks(compiled, KG_SHACL_CHUNK):
-        for r in validator.validate(triples):
-            focus = r.focus.value if isinstance(r.focus, ox.NamedNode) else None
-            path = display_term(ox.NamedNode(r.path), compiled.ns) if r.path else None
-            problems.add(Problem("shacl", r.message, focus, path, r.value.value if r.value is not None else None,
-                                 trace.get(focus or "")))
-    return sorted(problems, key=lambda p: (p.source or "", p.focus or "", p.message))
+        problems += problems_of(validator.validate(triples), trace, compiled.ns)
+    return sorted(set(problems), key=lambda p: (p.source or "", p.focus or "", p.message))
 
 
 def _pyshacl_problems(compiled: Compiled, trace: dict[str, str]) -> list[Problem]:
@@ -164,7 +172,7 @@ def check(compiled: Compiled, *, shacl: bool = True, reasoning: bool = True,
         from .diagnose import diagnose, materialise
 
         started = time.perf_counter()
-        data = [q.triple for q in compiled.quads if q.graph_name.value.startswith(compiled.ns.graphs + "article/")]
+        data = [q.triple for q in compiled.article_quads()]
         result = reason(compiled.ontology.ontology, data, individuals_prefix=compiled.ns.ids, timeout=timeout)
         report.consistent = result.consistent
         if result.consistent:

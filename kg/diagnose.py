@@ -20,8 +20,7 @@ MAX_NARROWING_RUNS = 12
 
 def _content_items(compiled: Compiled) -> set[str]:
     """Items described in some article's claims graph (works for articles taken from the cache too)."""
-    return {q.subject.value for q in compiled.quads
-            if q.graph_name.value.startswith(compiled.ns.graphs + "article/") and q.graph_name.value.endswith("/claims")}
+    return {q.subject.value for q in compiled.article_quads() if q.graph_name.value.endswith("/claims")}
 
 
 def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Triple]) -> list[ox.Quad]:

@@ -27,6 +27,7 @@ __all__ = ["ShaclResult", "Validator", "compile_shapes"]
 
 SH = "http://www.w3.org/ns/shacl#"
 _TYPE = RDF + "type"
+_TYPE_NODE = ox.NamedNode(_TYPE)
 
 #: Predicates a shape may carry: the constraints below, targets, and what only documents a shape.
 _DOCUMENTING = {SH + n for n in ("name", "description", "order", "group", "severity", "message", "deactivated")} | {
@@ -116,14 +117,53 @@ def _less(a, b, *, or_equal: bool) -> bool:
 # the data: indexes with the RDFS closure the shapes are written for
 
 
+_EMPTY: frozenset = frozenset()
+
+
 @dataclass
 class _Data:
+    """Indexes of a data graph; ``base`` (the ontology, indexed once) is read through as if it were here."""
+
+    base: _Data | None = None
     out: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))  # s -> p -> {o}
     into: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))  # o -> p -> {s}
     types: dict = field(default_factory=lambda: defaultdict(set))  # node -> {class IRI}, closed
     subjects_of: dict = field(default_factory=lambda: defaultdict(set))  # p -> {s}
     objects_of: dict = field(default_factory=lambda: defaultdict(set))  # p -> {o}
     triples: list = field(default_factory=list)  # everything, for SPARQL-based constraints
+
+    @staticmethod
+    def _two(here, there):
+        if not there:
+            return here or _EMPTY
+        return (here | there) if here else there
+
+    def objects(self, node, pred) -> set:
+        here = self.out.get(node)
+        here = here.get(pred) if here else None
+        return self._two(here, self.base.objects(node, pred) if self.base else None)
+
+    def subjects(self, node, pred) -> set:
+        here = self.into.get(node)
+        here = here.get(pred) if here else None
+        return self._two(here, self.base.subjects(node, pred) if self.base else None)
+
+    def classes(self, node) -> set:
+        return self._two(self.types.get(node), self.base.classes(node) if self.base else None)
+
+    def with_subject_of(self, pred) -> set:
+        return self._two(self.subjects_of.get(pred), self.base.with_subject_of(pred) if self.base else None)
+
+    def with_object_of(self, pred) -> set:
+        return self._two(self.objects_of.get(pred), self.base.with_object_of(pred) if self.base else None)
+
+    def all_triples(self) -> list:
+        return self.triples + (self.base.all_triples() if self.base else [])
+
+    def all_types(self):
+        yield from self.types.items()
+        if self.base:
+            yield from self.base.all_types()
 
 
 class _Schema:
@@ -190,8 +230,8 @@ def _closure(edges: dict[str, set[str]]) -> dict[str, frozenset[str]]:
     return result
 
 
-def _index(triples: Iterable[ox.Triple], schema: _Schema) -> _Data:
-    data = _Data()
+def _index(triples: Iterable[ox.Triple], schema: _Schema, base: _Data | None = None) -> _Data:
+    data = _Data(base)
     out, into, types = data.out, data.into, data.types
     type_iri = _TYPE
     for t in triples:
@@ -237,9 +277,9 @@ class _Path:
 
     def values(self, data: _Data, focus) -> set:
         if self.kind == "iri":
-            return data.out.get(focus, {}).get(self.iri, ())
+            return data.objects(focus, self.iri)
         if self.kind == "inverse":
-            return data.into.get(focus, {}).get(self.iri, ())
+            return data.subjects(focus, self.iri)
         return set().union(*(p.values(data, focus) for p in self.alternatives))
 
 
@@ -303,6 +343,8 @@ class Validator:
         self.schema = _Schema(ontology)
         self.prefixes = self._prefixes(shapes)
         self._compiled: dict = {}
+        self._base: _Data | None = None
+        self._base_for_sparql: dict = {}
         roots = {t.subject for t in shapes if t.predicate.value == _TYPE and t.object.value == SH + "NodeShape"}
         roots |= {t.subject for t in shapes if t.predicate.value in _TARGETS}
         self.roots = [self._shape(node) for node in sorted(roots, key=str)]
@@ -382,7 +424,10 @@ class Validator:
 
     # -- validating
     def validate(self, triples: Iterable[ox.Triple]) -> list[ShaclResult]:
-        data = _index([*self.ontology, *triples], self.schema)
+        """Validate a data graph (the ontology is read with it, as pyshacl's ont_graph is mixed in)."""
+        if self._base is None:
+            self._base = _index(self.ontology, self.schema)
+        data = _index(triples, self.schema, self._base)
         results: list[ShaclResult] = []
         sparql = []
         for shape in self.roots:
@@ -399,18 +444,18 @@ class Validator:
         nodes: set = set()
         for kind, value in shape.targets:
             if kind == SH + "targetClass":
-                nodes |= data.into.get(value, {}).get(ox.NamedNode(_TYPE), set())
+                nodes |= data.subjects(value, _TYPE_NODE)
             elif kind == SH + "targetSubjectsOf":
-                nodes |= data.subjects_of.get(value, set())
+                nodes |= data.with_subject_of(value)
             elif kind == SH + "targetObjectsOf":
-                nodes |= data.objects_of.get(value, set())
+                nodes |= data.with_object_of(value)
             elif kind == SH + "targetNode":
                 nodes.add(value)
         return nodes
 
     def _conforms(self, shape: _Shape, focus, data: _Data) -> bool:
         if shape.only_class is not None:  # [ sh:class C ], the members of the disjointness shapes: one lookup
-            return not isinstance(focus, ox.Literal) and shape.only_class in data.types.get(focus, ())
+            return not isinstance(focus, ox.Literal) and shape.only_class in data.classes(focus)
         return not self._results(shape, focus, data, None, first=True)
 
     def _results(self, shape: _Shape, focus, data: _Data, sparql: list | None, *, first: bool = False) -> list:
@@ -439,8 +484,13 @@ class Validator:
                 if param not in values:
                     report("HasValueConstraintComponent")
             elif name in ("or", "xone", "and"):
+                only_classes = all(member.only_class is not None for member in param)
                 for value in values:
-                    passed = sum(1 for member in param if self._conforms(member, value, data))
+                    if only_classes:  # [ sh:class A ] [ sh:class B ] …: count the classes the node has
+                        have = data.classes(value) if not isinstance(value, ox.Literal) else _EMPTY
+                        passed = sum(1 for member in param if member.only_class in have)
+                    else:
+                        passed = sum(1 for member in param if self._conforms(member, value, data))
                     ok = passed >= 1 if name == "or" else passed == 1 if name == "xone" else passed == len(param)
                     if not ok:
                         report(name.capitalize() + "ConstraintComponent", value)
@@ -455,7 +505,7 @@ class Validator:
                 else:
                     sparql.append((shape, param, focus))
             elif name in ("lessThan", "lessThanOrEquals"):
-                others = data.out.get(focus, {}).get(param, ())
+                others = data.objects(focus, param)
                 for value in values:
                     if any(not _less(value, other, or_equal=name == "lessThanOrEquals") for other in others):
                         report(name[0].upper() + name[1:] + "ConstraintComponent", value)
@@ -477,11 +527,17 @@ class Validator:
             used = constraint.predicates
             wanted = None if used is None or wanted is None else wanted | used
         store = ox.Store()
+        key = None if wanted is None else frozenset(wanted)
+        if key not in self._base_for_sparql:  # the ontology's triples a query can match, worked out once
+            self._base_for_sparql[key] = [
+                ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.ontology
+                if key is None or t.predicate.value in key]
+        store.bulk_extend(self._base_for_sparql[key])
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data.triples
                           if wanted is None or t.predicate.value in wanted)
         if wanted is None or _TYPE in wanted:
             store.bulk_extend(ox.Quad(node, ox.NamedNode(_TYPE), ox.NamedNode(c), ox.DefaultGraph())
-                              for node, classes in data.types.items() for c in classes
+                              for node, classes in data.all_types() for c in classes
                               if not isinstance(node, ox.Literal))
         by_constraint: dict[int, tuple] = {}
         for shape, constraint, focus in pending:
@@ -552,7 +608,7 @@ def _default_message(component: str) -> str:
 
 
 def _check_class(value, cls, data: _Data) -> bool:
-    return not isinstance(value, ox.Literal) and cls.value in data.types.get(value, ())
+    return not isinstance(value, ox.Literal) and cls.value in data.classes(value)
 
 
 def _check_datatype(value, datatype, data: _Data) -> bool:

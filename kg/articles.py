@@ -1,0 +1,196 @@
+"""Compile articles: load and check each fact sheet, mint and emit its two graphs, serialize them, and
+(optionally) validate them against the SHACL shapes — in worker processes when there are many.
+
+What one article yields (:class:`ArticleOutput`) is plain data (bytes, dicts, dataclasses): it crosses process
+boundaries, goes into build/cache as it is, and is all a build needs of an unchanged article.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .config import Namespaces, Project
+from .coverage import Coverage, coverage
+from .emit import emit_article, origins
+from .errors import InputError
+from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
+from .ontology import OntologySources
+from .rdfutil import PREFIXES, trig_blocks
+from .registry import EntityRecord, EntityRegistry
+
+__all__ = ["ArticleSummary", "ArticleOutput", "load_article", "compile_articles", "output_prefixes", "jobs"]
+
+#: Articles per unit of work (one message between processes).
+BATCH = 50
+
+
+@dataclass
+class ArticleSummary:
+    slug: str
+    triples: int
+    claimed_triples: int
+    items: int
+    claims: int
+    attributions: int
+    spans: int
+    coverage: Coverage
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ArticleSummary:
+        return cls(data["article"], data["triples"], data["claimed_triples"], data["items"], data["claims"],
+                   data["attributions"], data["evidence_spans"], Coverage.from_dict(data["coverage"]))
+
+    def to_dict(self) -> dict:
+        return {"article": self.slug, "triples": self.triples, "claimed_triples": self.claimed_triples,
+                "items": self.items, "claims": self.claims, "attributions": self.attributions,
+                "evidence_spans": self.spans, "coverage": self.coverage.to_dict()}
+
+
+@dataclass
+class ArticleOutput:
+    """One compiled article: its graphs as N-Quads and TriG blocks, its summary and its entities."""
+
+    slug: str
+    fingerprint: str
+    summary: ArticleSummary
+    entities: list[EntityRecord]
+    nquads: bytes
+    trig: dict[str, bytes]  # graph IRI -> TriG block
+    origins: dict[str, str] = field(default_factory=dict)  # IRI -> "articles/<slug>/facts.yaml:LINE"
+    problems: list = field(default_factory=list)  # SHACL problems (check.Problem), when validated
+    validated: bool = False  # whether the article's graphs went through the SHACL shapes
+    sheet: FactSheet | None = None  # kept when compiled in this process
+
+
+def output_prefixes(ns: Namespaces) -> dict[str, str]:
+    return dict(PREFIXES, kg=ns.ontology)
+
+
+def jobs() -> int:
+    """Worker processes for compiling articles: KG_JOBS, else one per core."""
+    try:
+        return max(1, int(os.environ.get("KG_JOBS", "0"))) if os.environ.get("KG_JOBS") else (os.cpu_count() or 1)
+    except ValueError:
+        raise InputError(f"KG_JOBS must be a whole number, not '{os.environ['KG_JOBS']}'") from None
+
+
+def load_article(project: Project, folder: Path, sources: OntologySources) -> FactSheet:
+    facts = folder / "facts.yaml"
+    if not ID_PATTERN.match(folder.name):
+        raise InputError(f"article folder name '{folder.name}' cannot name the article's IRIs",
+                         path=project.rel(folder), hint="rename it with lower-case letters, digits and '-'")
+    if not facts.is_file():
+        raise InputError("no facts.yaml in the article folder", path=project.rel(folder),
+                         hint="write a fact sheet (see articles/README.md) or move the folder out of articles/")
+    return load_fact_sheet(facts, folder / "article.txt", sources.index, slug=folder.name,
+                           shown_as=project.rel(facts), text_shown=project.rel(folder / "article.txt"))
+
+
+def compile_article(project: Project, folder: Path, sources: OntologySources, ns: Namespaces,
+                    print_: str) -> tuple[ArticleOutput, list[ox.Quad]]:
+    sheet = load_article(project, folder, sources)
+    quads = emit_article(sheet, ns)
+    claims_graph = ns.claims_graph(sheet.slug)
+    claimed = sum(1 for q in quads if q.graph_name.value == claims_graph)
+    summary = ArticleSummary(sheet.slug, len(quads), claimed, len(sheet.items), len(sheet.claims),
+                             len(sheet.attributions), len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet))
+    where = {iri: f"{sheet.shown_as}:{line}" for iri, line in origins(sheet, ns).items()}
+    output = ArticleOutput(sheet.slug, print_, summary, EntityRegistry.records_of(sheet),
+                           ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
+                           trig_blocks(quads, output_prefixes(ns)), where, sheet=sheet)
+    return output, quads
+
+
+# ---------------------------------------------------------------------------------------------------------
+# batches, in this process or in workers
+
+@dataclass
+class _Context:
+    project: Project
+    sources: OntologySources
+    ns: Namespaces
+    validate: bool
+    validator: object = None  # kg.validate.Validator, compiled once before the workers start
+    cache: object = None  # kg.cache.ArticleCache where each compiled article is kept, or None
+
+
+_CONTEXT: _Context | None = None  # what forked workers inherit
+
+
+def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> list[ArticleOutput | int]:
+    """Compile a batch of (folder, fingerprint); an article that fails gives its position instead (the caller
+    compiles it again in its own process to raise the very error, in article order)."""
+    ctx = _CONTEXT
+    outputs: list[ArticleOutput | int] = []
+    for position, (folder, print_) in enumerate(batch):
+        try:
+            output, quads = compile_article(ctx.project, Path(folder), ctx.sources, ctx.ns, print_)
+        except Exception:  # noqa: BLE001 - re-raised by the caller, in order
+            outputs.append(position)
+            continue
+        if ctx.validate:
+            _validate(ctx, output, quads)
+        if ctx.cache is not None:
+            ctx.cache.put(output)
+        if not keep_sheets:
+            output.sheet = None
+        outputs.append(output)
+    return outputs
+
+
+def _validate(ctx: _Context, output: ArticleOutput, quads: list[ox.Quad]) -> None:
+    """SHACL on the article's own two graphs (with the ontology): an article is valid on its own, whatever
+    other articles say, so a rebuild of one article reports what a full build reports."""
+    from .check import problems_of
+
+    output.problems = problems_of(ctx.validator.validate(q.triple for q in quads), output.origins, ctx.ns)
+    output.validated = True
+
+
+def compile_articles(project: Project, sources: OntologySources, ns: Namespaces, todo: list[tuple[Path, str]], *,
+                     validate: bool, keep_sheets: bool, cache=None,
+                     progress: Callable[[int, int, str], None] | None = None) -> Iterator[ArticleOutput]:
+    """Compile (and validate) the given articles, yielding their outputs in the order given; an article that
+    fails raises its error when its turn comes. Many articles are spread over worker processes. Each compiled
+    article goes into ``cache`` as soon as it is made (its SHACL problems with it: a cached article that failed
+    fails again, without being validated again)."""
+    global _CONTEXT
+    validator = None
+    if validate:
+        from .validate import compile_shapes
+
+        validator = compile_shapes(sources.shapes, sources.ontology)
+    _CONTEXT = _Context(project, sources, ns, validate, validator, cache)
+    batches = [[(str(folder), print_) for folder, print_ in todo[i:i + BATCH]] for i in range(0, len(todo), BATCH)]
+    workers = min(jobs(), len(batches))
+    done = 0
+    try:
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for batch, outputs in zip(batches, pool.imap(_compile_batch, batches)):
+                    yield from _checked(batch, outputs)
+                    done += len(batch)
+                    if progress:
+                        progress(done, len(todo), Path(batch[-1][0]).name)
+        else:
+            for batch in batches:
+                yield from _checked(batch, _compile_batch(batch, keep_sheets))
+                done += len(batch)
+                if progress:
+                    progress(done, len(todo), Path(batch[-1][0]).name)
+    finally:
+        _CONTEXT = None
+
+
+def _checked(batch: list[tuple[str, str]], outputs: list[ArticleOutput | int]) -> Iterator[ArticleOutput]:
+    for output in outputs:
+        if isinstance(output, int):  # compile it here: raises the article's own error
+            folder, print_ = batch[output]
+            compile_article(_CONTEXT.project, Path(folder), _CONTEXT.sources, _CONTEXT.ns, print_)
+            raise RuntimeError(f"article {folder} failed in a worker but compiles here")
+        yield output
