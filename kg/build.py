@@ -167,8 +167,10 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
 
 
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
-          full: bool = False, progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
-    """Rebuild from ontology/ and articles/, check it (SHACL, HermiT), and on success swap it in as
+          full: bool = False, progress: Callable[[int, int, str], None] | None = None,
+          reasoner: str = "rules") -> BuildReport:
+    """Rebuild from ontology/ and articles/, check it (SHACL, OWL reasoning: kg's rules or HermiT), and on
+    success swap it in as
     build/current with the inferred graphs; on any error the previous build stays as it was.
 
     Unchanged articles (same text, fact sheet, ontology and builder) come from build/cache and were checked
@@ -183,10 +185,10 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     compiled = compile_project(project, progress=progress, cache=cache, validate=shacl, reuse=not full)
     phases["compile"] = time.perf_counter() - started
     report = None
-    key = compiled.inputs_key()
+    key = f"{reasoner} {compiled.inputs_key()}"
     cached_inferences = cache.inferred(key) if cache and not full and reasoning else None
     if shacl or reasoning:
-        report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None)
+        report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None, reasoner=reasoner)
         if not report.ok:
             raise check_failed(report)
         if cached_inferences is not None:

@@ -70,7 +70,7 @@ def reason(ontology: list[ox.Triple], data: list[ox.Triple], *, individuals_pref
     """Run HermiT on ontology + data; return consistency and the new facts about our individuals."""
     if not java_available():
         raise ReasonerError("no Java runtime found for the HermiT reasoner; install Java 17 "
-                            "(Debian: apt-get install openjdk-17-jre-headless) or build with --no-reason")
+                            "(Debian: apt-get install openjdk-17-jre-headless), use --reasoner rules or build with --no-reason")
     started = time.perf_counter()
     asserted = set(data) | set(ontology)
     with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
@@ -82,7 +82,7 @@ def reason(ontology: list[ox.Triple], data: list[ox.Triple], *, individuals_pref
             return ReasonResult(False, seconds=time.perf_counter() - started)
         if code != 0:
             raise ReasonerError(f"the HermiT reasoner failed: {stderr.strip() or f'exit code {code}'}")
-        inferred = [t for t in ox.parse(path=str(target), format=ox.RdfFormat.N_TRIPLES)
+        inferred = [t for t in (q.triple for q in ox.parse(path=str(target), format=ox.RdfFormat.N_TRIPLES))
                     if t not in asserted and isinstance(t.subject, ox.NamedNode)
                     and t.subject.value.startswith(individuals_prefix)
                     and not (t.predicate.value == RDF + "type" and t.object.value in _NOT_INFERRED_TYPES)]
@@ -99,5 +99,5 @@ def _run_worker(source: Path, target: Path, timeout: float) -> tuple[int, str]:
         os.killpg(process.pid, signal.SIGKILL)  # the worker and its Java child
         process.communicate()
         raise ReasonerError(f"the HermiT reasoner did not finish within {timeout:g} s; raise "
-                            "KG_REASONER_TIMEOUT or build with --no-reason") from None
+                            "KG_REASONER_TIMEOUT, use --reasoner rules or build with --no-reason") from None
     return process.returncode, stderr

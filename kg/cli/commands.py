@@ -19,6 +19,17 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class Reasoner(str, Enum):
+    rules = "rules"
+    hermit = "hermit"
+
+
+ReasonerOption = Annotated[Reasoner, typer.Option(
+    "--reasoner", help="OWL reasoner: kg's rules compiled from the ontology (fast; the same entailments as "
+                       "HermiT for this ontology, and it refuses axioms it cannot handle) or HermiT (OWL 2 DL; "
+                       "slow on large corpora).")]
+
+
 class ShaclEngine(str, Enum):
     kg = "kg"
     pyshacl = "pyshacl"
@@ -49,12 +60,13 @@ LISTED_ARTICLES = 20
 @app.command("build")
 def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
                   no_check: Annotated[bool, typer.Option("--no-check", help="Skip SHACL validation.")] = False,
-                  no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning (HermiT).")] = False,
+                  no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning.")] = False,
                   full: Annotated[bool, typer.Option("--full", help="Reload and recheck every article, cached or not.")] = False,
+                  reasoner: ReasonerOption = Reasoner.rules,
                   ) -> None:
     """Rebuild the graph from ontology/ and articles/ into build/current (left intact on any error)."""
     report = run(ctx, lambda: _build_with_progress(ctx.obj.project, shacl=not no_check, reasoning=not no_reason,
-                                                   full=full))
+                                                   full=full, reasoner=reasoner.value))
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
         return
@@ -76,7 +88,7 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
     if report.check:
         checked = report.check
         typer.echo(f"checks: {'SHACL ok' if not no_check else 'SHACL skipped'}, "
-                   f"{'HermiT: consistent, ' + str(len(checked.inferred)) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
+                   f"{reasoner.value + ': consistent, ' + str(len(checked.inferred)) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
     typer.echo(f"articles: {len(report.compiled.fresh)} rebuilt, {len(report.compiled.reused)} unchanged (from cache)")
     for warning in report.compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -85,16 +97,19 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
 
 @app.command("check")
 def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
-                  no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning (HermiT).")] = False,
+                  no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip OWL reasoning.")] = False,
+                  reasoner: ReasonerOption = Reasoner.rules,
                   shacl: Annotated[ShaclEngine, typer.Option(
                       "--shacl", help="SHACL engine: kg's compiled validator (fast) or pyshacl (the reference; "
                                       "slow on large corpora).")] = ShaclEngine.kg,
                   ) -> None:
-    """Validate the sources against the SHACL shapes and the ontology (HermiT); exit 1 on any problem."""
+    """Validate the sources against the SHACL shapes and the ontology (OWL reasoning); exit 1 on any problem."""
     from ..check import check
 
     try:
-        report = check(compile_project(ctx.obj.project), reasoning=not no_reason, shacl_engine=shacl.value)
+        compiled = compile_project(ctx.obj.project, validate=shacl is ShaclEngine.kg)  # validated as compiled
+        report = check(compiled, reasoning=not no_reason, shacl_engine=shacl.value,
+                       reasoner=reasoner.value)
     except KGError as err:
         if ctx.obj.debug:
             raise
