@@ -1,6 +1,7 @@
 """Check a compiled graph: SHACL shapes (kg.validate, or pyshacl) per article, OWL consistency and entailments (HermiT)."""
 from __future__ import annotations
 
+import gc
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -175,13 +176,39 @@ def check(compiled: Compiled, *, shacl: bool = True, reasoning: bool = True,
         report.shacl_seconds = time.perf_counter() - started
     if reasoning:
         started = time.perf_counter()
-        data = [q.triple for q in compiled.article_quads()]
-        if reasoner == "hermit":
-            _hermit(compiled, data, trace, report, timeout)
-        else:
-            _rules(compiled, data, trace, report)
+        with _no_gc():
+            data, content = _reasoning_input(compiled)
+            if reasoner == "hermit":
+                _hermit(compiled, data, trace, report, timeout)
+            else:
+                _rules(compiled, data, content, trace, report)
         report.reason_seconds = time.perf_counter() - started
     return report
+
+
+def _reasoning_input(compiled: Compiled) -> tuple[list[ox.Triple], set[str]]:
+    """The articles' triples, and the items described in claims graphs (their entailments stay claims)."""
+    from .build import _Chunks
+
+    data, content = [], set()
+    for q in ox.parse(_Chunks(compiled.nquads), format=ox.RdfFormat.N_QUADS):
+        data.append(q.triple)
+        if q.graph_name.value.endswith("/claims"):
+            content.add(q.subject.value)
+    return data, content
+
+
+@contextmanager
+def _no_gc():
+    """The cycle collector paused while millions of small acyclic objects are made: its passes find nothing
+    and, as the heap grows, cost more than the work (10k articles: most of the reasoning time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _hermit(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], report: CheckReport,
@@ -196,14 +223,15 @@ def _hermit(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], re
         report.problems += diagnose(compiled, data, trace, timeout=timeout)
 
 
-def _rules(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], report: CheckReport) -> None:
+def _rules(compiled: Compiled, data: list[ox.Triple], content: set[str], trace: dict[str, str],
+           report: CheckReport) -> None:
     from .diagnose import materialise
     from .rules import compile_rules
 
     result = compile_rules(compiled.ontology.ontology).run(data, individuals_prefix=compiled.ns.ids)
     report.consistent = result.consistent
     if result.consistent:
-        report.inferred = materialise(compiled, data, result.inferred)
+        report.inferred = materialise(compiled, data, result.inferred, content=content)
     else:
         report.problems += [Problem("owl", f"inconsistent: {message}; fix the statements about it (its types, or "
                                            "the property that points at it)", individual, None, None,

@@ -23,7 +23,8 @@ def _content_items(compiled: Compiled) -> set[str]:
     return {q.subject.value for q in compiled.article_quads() if q.graph_name.value.endswith("/claims")}
 
 
-def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Triple]) -> list[ox.Quad]:
+def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Triple], *,
+                content: set[str] | None = None) -> list[ox.Quad]:
     """HermiT's entailments plus the inverse and symmetric values owlready2 leaves implicit, as quads.
 
     A triple that touches a claim's content goes to graph/inferred/claims: inferring from what a source
@@ -31,8 +32,10 @@ def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Tri
     """
     known = set(data)
     inverse = inverse_properties(compiled.ontology.ontology)
-    new = with_inverses(list(data) + [t for t in inferred if t not in known], inverse, compiled.ns.ids)
-    content = _content_items(compiled)
+    new = with_inverses([t for t in inferred if t not in known], inverse, compiled.ns.ids)
+    new += (t for t in with_inverses([t for t in data if t.predicate.value in inverse], inverse, compiled.ns.ids)
+            if t not in known)
+    content = _content_items(compiled) if content is None else content
     plain, claimed = ox.NamedNode(compiled.ns.inferred_graph), ox.NamedNode(compiled.ns.inferred_graph + "/claims")
     quads = set()
     for t in new:
