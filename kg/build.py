@@ -225,6 +225,9 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         gc.collect()
         mark = time.perf_counter()
         write_trig(compiled, staging / "kg.trig")
+        with open(staging / "kg.nq", "wb") as handle:  # every quad, unsorted: what fast exports read
+            handle.write(ox.serialize(compiled.base + compiled.inferred, format=ox.RdfFormat.N_QUADS))
+            handle.writelines(compiled.nquads)
         if phases is not None:
             phases["store"] = mark - started
             phases["trig"] = time.perf_counter() - mark

@@ -1,4 +1,5 @@
-"""Export the built graph in the standard RDF formats, deterministically, streaming from the store."""
+"""Export the built graph in the standard RDF formats, deterministically, from what the build wrote (kg.nq,
+kg.trig): the exact literals of the build (the store normalises derived integer types to xsd:integer)."""
 from __future__ import annotations
 
 import os
@@ -56,21 +57,54 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
     if fmt not in FORMATS:
         raise InputError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
     store = open_store(project)
-    if graph is None:
-        quads = list(store.quads_for_pattern(None, None, None, None))
-    else:
-        quads = list(store.quads_for_pattern(None, None, None, resolve_graph(store, ns, graph)))
     prefixes = dict(PREFIXES, kg=ns.ontology)
+    if graph is None and fmt in _FAST:
+        data = _whole(project, store, fmt, prefixes)
+    else:
+        wanted = None if graph is None else resolve_graph(store, ns, graph)
+        quads = [q for q in _build_quads(project, store) if wanted is None or q.graph_name == wanted]
+        data = serialize_sorted(quads, FORMATS[fmt], prefixes=prefixes)
     if output is None:
-        return serialize_sorted(quads, FORMATS[fmt], prefixes=prefixes)
+        return data
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
     try:
-        serialize_sorted(quads, FORMATS[fmt], prefixes=prefixes, output=Path(tmp))
+        Path(tmp).write_bytes(data)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return None
+
+
+def _build_quads(project: Project, store: ox.Store):
+    """The build's quads as it wrote them (kg.nq), else as the store holds them."""
+    nquads = project.current / "kg.nq"
+    if nquads.is_file():
+        return ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    return store.quads_for_pattern(None, None, None, None)
+
+
+#: Whole-dataset exports that never turn the graph into Python objects.
+_FAST = ("trig", "nquads", "ntriples", "turtle")
+
+
+def _whole(project: Project, store: ox.Store, fmt: str, prefixes: dict[str, str]) -> bytes:
+    """The whole build in a streaming format, fast: TriG is the build's own kg.trig (written in the same order
+    from the same quads); the others come from the build's kg.nq (else the store's dump), sorted as lines
+    (bytes, compared in C) and, for Turtle, re-serialized with prefixes by pyoxigraph."""
+    trig, nquads = project.current / "kg.trig", project.current / "kg.nq"
+    if fmt == "trig" and trig.is_file():
+        return trig.read_bytes()
+    # every quad is in a named graph in a kg build, so each line ends with its graph name
+    lines = (nquads.read_bytes() if nquads.is_file() else store.dump(format=ox.RdfFormat.N_QUADS)).splitlines()
+    if fmt == "nquads":
+        return b"".join(line + b"\n" for line in sorted(set(lines)))
+    triples = sorted({line.rsplit(b" ", 2)[0] for line in lines if line})  # "<s> <p> <o> <g> ." -> "<s> <p> <o>"
+    ntriples = b"".join(line + b" .\n" for line in triples)
+    if fmt == "ntriples":
+        return ntriples
+    return ox.serialize(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE,
+                        prefixes=prefixes)
