@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
-import rdflib
 
 __all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS",
            "trig_header", "trig_blocks"]
@@ -95,6 +94,8 @@ def trig_blocks(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> dict[str,
 
 
 def _rdflib_term(term):
+    import rdflib
+
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -106,8 +107,10 @@ def _rdflib_term(term):
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
-def to_rdflib(triples) -> rdflib.Graph:
+def to_rdflib(triples):
     """pyoxigraph triples as an rdflib graph (for pyshacl and rdflib-based tools), blank-node labels kept."""
+    import rdflib
+
     graph = rdflib.Graph()
     for t in triples:
         graph.add((_rdflib_term(t.subject), _rdflib_term(t.predicate), _rdflib_term(t.object)))
