@@ -172,7 +172,7 @@ def compile_articles(project: Project, sources: OntologySources, ns: Namespaces,
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for batch, outputs in zip(batches, pool.imap(_compile_batch, batches)):
+                for batch, outputs in zip(batches, pool.imap(_compile_batch, batches), strict=True):
                     yield from _checked(batch, outputs)
                     done += len(batch)
                     if progress:

@@ -1,7 +1,6 @@
-"""Check a compiled graph: SHACL shapes (kg.validate, or pyshacl) per article, OWL consistency and entailments (HermiT)."""
+"""Check a compiled graph: SHACL shapes (kg.validate or pyshacl), OWL consistency and entailments (rules or HermiT)."""
 from __future__ import annotations
 
-import gc
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from rdflib.namespace import SH
 from .config import Namespaces
 from .rdfutil import to_rdflib
 from .reason import reason
+from .util import paused_gc
 
 if TYPE_CHECKING:
     from .build import Compiled
@@ -176,7 +176,7 @@ def check(compiled: Compiled, *, shacl: bool = True, reasoning: bool = True,
         report.shacl_seconds = time.perf_counter() - started
     if reasoning:
         started = time.perf_counter()
-        with _no_gc():
+        with paused_gc():
             data, content = _reasoning_input(compiled)
             if reasoner == "hermit":
                 _hermit(compiled, data, trace, report, timeout)
@@ -196,19 +196,6 @@ def _reasoning_input(compiled: Compiled) -> tuple[list[ox.Triple], set[str]]:
         if q.graph_name.value.endswith("/claims"):
             content.add(q.subject.value)
     return data, content
-
-
-@contextmanager
-def _no_gc():
-    """The cycle collector paused while millions of small acyclic objects are made: its passes find nothing
-    and, as the heap grows, cost more than the work (10k articles: most of the reasoning time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _hermit(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], report: CheckReport,

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 from .config import DEFAULT_BASE_IRI, Namespaces, Project
 from .errors import OntologyError
 from .rdfutil import relabel_blank_nodes
+from .util import reachable
 
 __all__ = ["OntologyIndex", "PropertyInfo", "OntologySources", "load_ontology", "parse_turtle_file"]
 
@@ -106,16 +107,6 @@ def load_ontology(project: Project, ns: Namespaces) -> OntologySources:
     return OntologySources(ontology, shapes, index_ontology(ontology, ns), files)
 
 
-def _closure(start: str, edges: dict[str, set[str]]) -> frozenset[str]:
-    seen, todo = {start}, [start]
-    while todo:
-        for nxt in edges.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return frozenset(seen)
-
-
 def index_ontology(triples: list[ox.Triple], ns: Namespaces) -> OntologyIndex:
     index = OntologyIndex(ns)
     types: dict[str, set[str]] = {}
@@ -138,7 +129,7 @@ def index_ontology(triples: list[ox.Triple], ns: Namespaces) -> OntologyIndex:
     for iri in sorted(ours):
         if OWL + "Class" in types[iri]:
             index.classes[index.local(iri)] = iri
-            index.ancestors[iri] = _closure(iri, supers)
+            index.ancestors[iri] = reachable(iri, supers)
     kinds = {OWL + "ObjectProperty": "object", OWL + "DatatypeProperty": "datatype",
              OWL + "AnnotationProperty": "annotation"}
     for iri in sorted(ours):

@@ -46,10 +46,8 @@ in the data is refused (ReasonerError). Predicates the ontology does not declare
 """
 from __future__ import annotations
 
-import gc
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -59,6 +57,7 @@ from .errors import OntologyError, ReasonerError
 from .ontology import OWL, RDF, RDFS, XSD
 from .rdfutil import PREFIXES
 from .reason import _OWL2_DATATYPES
+from .util import paused_gc, reachable
 
 __all__ = ["RuleResult", "Rules", "compile_rules"]
 
@@ -415,16 +414,6 @@ def _owl_inverse_of_objects(tb: _TBox) -> None:
 
 # -- compiled tables ---------------------------------------------------------------------------------------------
 
-def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
-    seen, todo = {start}, [start]
-    while todo:
-        for nxt in edges.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
-
-
 @dataclass
 class _Tables:
     """Everything the engine looks up per fact, precomputed from the TBox."""
@@ -535,7 +524,7 @@ def _data_specs(tb: _TBox, tracked: set[str], data_lhs: dict) -> dict[str, tuple
     """Per datatype property: (domain classes, range checks, tracked properties, hasValue restrictions)."""
     specs = {}
     for p in tb.datas:
-        up = sorted(_closure(p, tb.sub))
+        up = sorted(reachable(p, tb.sub))
         specs[p] = (frozenset().union(*(tb.domain.get(q, ()) for q in up)),
                     tuple((q, r) for q in up for r in sorted(tb.range.get(q, ())) if r != RDFS + "Literal"),
                     tuple(q for q in up if q in tracked),
@@ -564,7 +553,7 @@ def _role_closure(tb: _TBox, reader: _Reader) -> tuple[dict, dict, dict]:
         link((p, -1), (p, 1))
     fwd, bwd, below = {}, {}, {}
     for p in tb.objects:
-        up = _closure((p, 1), edges)  # type: ignore[arg-type]
+        up = reachable((p, 1), edges)  # type: ignore[arg-type]
         fwd[p] = frozenset(q for q, d in up if d == 1)
         bwd[p] = frozenset(q for q, d in up if d == -1)
     for p in tb.objects:
@@ -868,7 +857,7 @@ class Rules:
         _owl_inverse_of_objects(tb)
         self.tables = _tables(tb, reader)
         self.members = {e: expr[1] for e, expr in tb.exprs.items() if expr[0] == "and"}
-        told = {c: frozenset(_closure(c, tb.told) | {THING}) for c in set(tb.told) | tb.named | {THING}}
+        told = {c: reachable(c, tb.told) | {THING} for c in set(tb.told) | tb.named | {THING}}
         fwd = self.tables.fwd
         probe_actions = {c: (tuple((fwd[p], v) for p, v in r[0]), (), r[1], r[2], r[3], (), r[4])
                          for c, r in self.tables.class_rules.items()}
@@ -962,7 +951,7 @@ class Rules:
     def run(self, data: list[ox.Triple], *, individuals_prefix: str) -> RuleResult:
         """Reason over the data: consistency, the clashes that break it, and what HermiT + owlready2 would report."""
         started = time.perf_counter()
-        with _no_gc():
+        with paused_gc():
             engine = self._engine(self.sup, self.actions)
             asserted_types, asserted_labels = _load(engine, self.tbox, data)
             engine.run()
@@ -975,22 +964,9 @@ class Rules:
             result = Rules(self.ontology, self.extra_facts + drift).run(data, individuals_prefix=individuals_prefix)
             result.seconds = time.perf_counter() - started
             return result
-        with _no_gc():
+        with paused_gc():
             inferred = _report(engine, self.tbox, self.sup, asserted_types, asserted_labels, individuals_prefix)
         return RuleResult(True, inferred, [], time.perf_counter() - started)
-
-
-@contextmanager
-def _no_gc():
-    """Pause the cycle collector: a run allocates millions of small acyclic objects, and the collector's passes
-    over them (which find nothing) would cost a third of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- loading the data and reporting ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from .errors import OntologyError
 from .ontology import RDF, RDFS, XSD
+from .util import reachable
 
 __all__ = ["ShaclResult", "Validator", "compile_shapes"]
 
@@ -218,16 +219,7 @@ def _is_datatype(iri: str) -> bool:
 
 def _closure(edges: dict[str, set[str]]) -> dict[str, frozenset[str]]:
     """Reflexive-transitive closure of a small graph given as adjacency sets."""
-    result: dict[str, frozenset[str]] = {}
-    for start in list(edges):
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in edges.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        result[start] = frozenset(seen)
-    return result
+    return {start: reachable(start, edges) for start in list(edges)}
 
 
 def _index(triples: Iterable[ox.Triple], schema: _Schema, base: _Data | None = None) -> _Data:
