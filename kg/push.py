@@ -3,8 +3,9 @@
 How a push stays safe:
 
 1. Each graph's new content goes into a temporary graph ``<g>-kg-tmp-<random>`` in bounded requests (Graph Store
-   Protocol POSTs of N-Triples, or INSERT DATA where the store has no GSP). Readers never see these graphs
-   through kg (``kg query --endpoint`` leaves them out).
+   Protocol POSTs of N-Triples, or INSERT DATA where the store has no GSP; on Oxigraph and Fuseki the graphs
+   without blank nodes go several per request, as N-Quads POSTed to the dataset). Readers never see these
+   graphs through kg (``kg query --endpoint`` leaves them out).
 2. Every temporary graph's triple count is checked against the build.
 3. ONE SPARQL Update request then moves every temporary graph onto its target (``MOVE GRAPH <tmp> TO GRAPH <g>``,
    plus ``DROP`` for graphs no longer in the build). A store that runs one request as one transaction (Oxigraph,
@@ -39,6 +40,9 @@ from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg
 __all__ = ["DEFAULT_BATCH_SIZE", "Batch", "GraphPush", "PushReport", "plan_batches", "push"]
 
 DEFAULT_BATCH_SIZE = 50_000
+#: Stores that take N-Quads POSTed to the Graph Store endpoint itself (each quad into its own graph), so that many
+#: small graphs go in one request.
+DATASET_POST_KINDS = ("oxigraph", "fuseki")
 GSP, UPDATE = "Graph Store Protocol", "SPARQL Update (INSERT DATA)"
 
 
@@ -85,6 +89,10 @@ def _bnodes(term) -> Iterable[ox.BlankNode]:
     elif isinstance(term, ox.Triple):
         for part in (term.subject, term.object):
             yield from _bnodes(part)
+
+
+def _has_bnode(triple: ox.Triple) -> bool:
+    return any(True for _ in _bnodes(triple.subject)) or any(True for _ in _bnodes(triple.object))
 
 
 def _units(triples: list[ox.Triple]) -> list[tuple[list[ox.Triple], bool]]:
@@ -154,6 +162,35 @@ class _Loader:
         self.method = GSP if client.endpoints.store else UPDATE
         self.gsp_worked = False
         self.done = 0
+
+    def load_many(self, graphs: dict[str, list[ox.Triple]], temps: dict[str, str], size: int) -> bool:
+        """Ground graphs into their temporary graphs, several per request (N-Quads POSTed to the dataset), where
+        the store takes that (Oxigraph, Fuseki); False, with nothing sent, where it does not."""
+        if self.method != GSP or self.client.endpoints.kind not in DATASET_POST_KINDS:
+            return False
+        batch: list[ox.Quad] = []
+        for graph, triples in graphs.items():
+            name = ox.NamedNode(temps[graph])
+            for t in triples:
+                batch.append(ox.Quad(t.subject, t.predicate, t.object, name))
+                if len(batch) >= size:
+                    if not self._send_quads(batch):
+                        return False
+                    batch = []
+        return not batch or self._send_quads(batch)
+
+    def _send_quads(self, quads: list[ox.Quad]) -> bool:
+        try:
+            self.client.gsp_post(None, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), idempotent=True)
+        except RemoteError as err:  # the dataset POST refused before anything was sent: one graph at a time
+            if self.gsp_worked or err.status not in (400, 404, 405, 415, 501):
+                raise
+            return False
+        self.gsp_worked = True
+        self.done += len(quads)
+        if self.progress:
+            self.progress(self.done, self.total)
+        return True
 
     def load(self, tmp: str, batches: list[Batch]) -> int:
         before = self.client.stats.requests
@@ -246,7 +283,12 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     loader = _Loader(client, sum(len(t) for t in local.values()), progress)
     pushed: list[GraphPush] = []
     try:
+        ground = {g: t for g, t in local.items() if t and not any(_has_bnode(x) for x in t)}
+        together = loader.load_many(ground, temps, batch_size) if len(ground) > 1 else False
         for number, (graph, triples) in enumerate(local.items()):
+            if together and graph in ground:
+                pushed.append(GraphPush(graph, len(triples), 0))  # 0: sent with other graphs
+                continue
             labelled = relabel_blank_nodes(triples, f"kg{token}g{number}b")
             requests = loader.load(temps[graph], plan_batches(labelled, batch_size)) if triples else 0
             pushed.append(GraphPush(graph, len(triples), requests))

@@ -257,13 +257,18 @@ class RemoteClient:
         ctx = self.context(what, self.endpoints.update, len(text.encode("utf-8")), "update")
         self._call(lambda: self._send_wrapper(wrapper), ctx, idempotent=idempotent)
 
-    def gsp_post(self, graph: str, data: bytes, *, idempotent: bool) -> None:
-        """Add N-Triples to a graph with the Graph Store HTTP Protocol (POST); retried only if ``idempotent``."""
+    def gsp_post(self, graph: str | None, data: bytes, *, idempotent: bool) -> None:
+        """Add N-Triples to a graph with the Graph Store HTTP Protocol (POST); retried only if ``idempotent``.
+        ``graph=None``: N-Quads POSTed to the dataset itself, each quad into its own graph (Oxigraph, Fuseki)."""
         store = self.endpoints.store
         if store is None:
             raise RemoteError("no Graph Store endpoint is known for this store; give one with --store-endpoint")
-        url = store + ("&" if "?" in store else "?") + urllib.parse.urlencode({"graph": graph})
-        headers = {"Content-Type": "application/n-triples", "User-Agent": USER_AGENT}
+        if graph is None:
+            url, kind = store, "application/n-quads"
+        else:
+            url, kind = store + ("&" if "?" in store else "?") + urllib.parse.urlencode({"graph": graph}), \
+                "application/n-triples"
+        headers = {"Content-Type": kind, "User-Agent": USER_AGENT}
         if self.credentials:
             from base64 import b64encode
 
