@@ -656,15 +656,16 @@ class _Engine:
         """A value already known to be in the ranges: keep it if it is tracked, match owl:hasValue restrictions."""
         _, _, tracked, lhs = self.t.dspec[p]
         for q in tracked:
-            firsts = self.first[q]
-            first = firsts.get(x)
-            if first is None:
-                firsts[x] = value
-            elif first != value:
-                self.conflicts.setdefault((q, x), {first}).add(value)
+            self._first_value(q, x, value)
         for v, e in lhs:
             if v == value:
                 self.type(x, self.sup_of(e))
+
+    def _first_value(self, q: str, x: str, value) -> None:
+        """Keep x's first value of the functional or tracked q; any other value is a conflict (a clash later)."""
+        first = self.first[q].setdefault(x, value)
+        if first != value:
+            self.conflicts.setdefault((q, x), {first}).add(value)
 
     def values(self, q: str, x: str) -> set:
         """All values of a functional or tracked property of x."""
@@ -763,12 +764,7 @@ class _Engine:
             else:
                 s.add(a)
         if functional:
-            seen = self.first[q]
-            first = seen.get(a)
-            if first is None:
-                seen[a] = b
-            elif first != b:
-                self.conflicts.setdefault((q, a), {first}).add(b)
+            self._first_value(q, a, b)
         for p2, r in firsts:
             for z in self.succ[p2].get(b, ()):
                 todo.append((1, a, r, z))
