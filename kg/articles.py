@@ -65,6 +65,7 @@ class ArticleOutput:
     problems: list = field(default_factory=list)  # SHACL problems (check.Problem), when validated
     validated: bool = False  # whether the article's graphs went through the SHACL shapes
     sheet: FactSheet | None = None  # kept when compiled in this process
+    record: dict | None = None  # its entry in the previous build's index, when taken from there
 
 
 def output_prefixes(ns: Namespaces) -> dict[str, str]:

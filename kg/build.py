@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
-from .cache import ArticleCache, fingerprint, ontology_digest
+from .cache import ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
 from .config import Namespaces, Project, namespaces
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
+from .previous import DELTA_LIMIT, INDEX, PreviousBuild, article_record, now_ns, update_store
 from .rdfutil import trig_blocks, trig_header
 from .registry import EntityRegistry
 
@@ -54,6 +55,13 @@ class Compiled:
     trig: dict[str, bytes] = field(default_factory=dict)  # graph IRI -> TriG block, for each article graph
     trace: dict[str, str] = field(default_factory=dict)  # IRI -> facts.yaml:LINE, for the fresh articles
     shacl: list | None = None  # SHACL problems of the fresh articles, when validated while compiling
+    outputs: list[ArticleOutput] = field(default_factory=list)  # every article's output, in article order
+    previous: PreviousBuild | None = None  # the build this one started from, when it could be used
+    store_update: dict = field(default_factory=dict)  # how the store was written (see _write_store)
+    sources: dict[str, tuple[list[int], str]] = field(default_factory=dict)  # slug -> (stat, content hash)
+    hashed: int = 0  # articles whose files were read to hash them (the others' stat matched the previous build)
+    started_ns: int = 0  # when compiling began (files changed after it are hashed again by the next build)
+    base_nquads: bytes = b""  # the ontology, shapes and inferred quads as written to kg.nq
     _article_quads: list[ox.Quad] | None = None
 
     def article_quads(self) -> list[ox.Quad]:
@@ -110,6 +118,7 @@ class BuildReport:
                 "warnings": self.compiled.warnings,
                 "rebuilt": [entry.slug for entry in self.compiled.fresh], "reused": self.compiled.reused,
                 "articles": [a.to_dict() for a in self.compiled.articles],
+                "store": self.compiled.store_update, "hashed": self.compiled.hashed,
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3),
                 "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()}}
 
@@ -123,23 +132,34 @@ def article_dirs(project: Project) -> list[Path]:
 
 def compile_project(project: Project, ns: Namespaces | None = None, *,
                     progress: Callable[[int, int, str], None] | None = None,
-                    cache: ArticleCache | None = None, validate: bool = False, reuse: bool = True) -> Compiled:
+                    cache: ArticleCache | None = None, validate: bool = False, reuse: bool = True,
+                    previous: PreviousBuild | None = None) -> Compiled:
     """Load and check every source and emit all quads, in memory; raise on the first bad input (in article
     order). ``validate``: run the SHACL shapes on the freshly loaded articles as they are compiled. ``cache``:
-    where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged."""
+    where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged; an unchanged
+    article is taken from the ``previous`` build's own files first (one read for all of them)."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
     base = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
     base += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
-    compiled = Compiled(ns, sources, [], base, shacl=[] if validate else None)
+    compiled = Compiled(ns, sources, [], base, shacl=[] if validate else None, previous=previous,
+                        started_ns=now_ns())
     folders = article_dirs(project)
     digest = ontology_digest(project)
     slots: list[ArticleOutput | None] = []
     todo: list[tuple[Path, str]] = []
     for folder in folders:
-        print_ = fingerprint(folder, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
+        stat = source_stat(folder)
+        content = previous.content_digest(folder.name, stat) if previous else None
+        if content is None:
+            content = content_digest(folder)
+            compiled.hashed += 1
+        compiled.sources[folder.name] = (stat, content)
+        print_ = fingerprint(folder, ontology=digest, builder_version=BUILDER_VERSION, ns=ns, content=content)
         compiled.fingerprints[folder.name] = print_
-        hit = cache.get(folder.name, print_, validated=validate) if cache and reuse else None
+        hit = previous.article(folder.name, print_, validated=validate) if previous and reuse else None
+        if hit is None and cache and reuse:
+            hit = cache.get(folder.name, print_, validated=validate)
         slots.append(hit)
         if hit is None:
             todo.append((folder, print_))
@@ -152,6 +172,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         output = slot if slot is not None else next(fresh)
         registry.add(output.entities)
         compiled.articles.append(output.summary)
+        compiled.outputs.append(output)
         compiled.nquads.append(output.nquads)
         compiled.trig.update(output.trig)
         if validate:
@@ -182,11 +203,14 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     phases: dict[str, float] = {}
     project = root if isinstance(root, Project) else Project(Path(root))
     cache = ArticleCache(project) if write or not full else None
-    compiled = compile_project(project, progress=progress, cache=cache, validate=shacl, reuse=not full)
+    ns = namespaces()
+    previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
+    compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
+                               previous=previous)
     phases["compile"] = time.perf_counter() - started
     report = None
     key = f"{reasoner} {compiled.inputs_key()}"
-    cached_inferences = cache.inferred(key) if cache and not full and reasoning else None
+    cached_inferences = cache.inferred(key, ns) if cache and not full and reasoning else None
     if shacl or reasoning:
         report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None, reasoner=reasoner)
         if not report.ok:
@@ -198,8 +222,8 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     output = write_outputs(project, compiled, phases) if write else None
     if write:
         cache.prune({a.slug for a in compiled.articles})  # the articles went in as they were compiled
-        if report and report.consistent:
-            cache.put_inferred(key, report.inferred)
+        if report and report.consistent and cached_inferences is None:
+            cache.put_inferred(key, compiled.base_nquads)
         phases["cache"] = time.perf_counter() - started - sum(phases.values())
     return BuildReport(compiled, output, time.perf_counter() - started, report, phases)
 
@@ -212,22 +236,33 @@ def check_failed(report: CheckReport) -> CheckError:
 
 
 def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float] | None = None) -> Path:
-    """Write store, TriG and manifest into a fresh folder, then point build/current at it atomically."""
+    """Write store, TriG, N-Quads, index and manifest into a fresh folder, then point build/current at it
+    atomically. When few articles changed since the previous build, its store is the starting point (a
+    checkpoint: only the changed graphs are written)."""
     started = time.perf_counter()
     project.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
-        store = ox.Store(str(staging / "store"))
-        store.bulk_extend(compiled.base + compiled.inferred)
-        store.bulk_load(_Chunks(compiled.nquads), format=ox.RdfFormat.N_QUADS)
-        store.flush()
-        del store
-        gc.collect()
+        base_nquads = compiled.base_nquads = ox.serialize(compiled.base + compiled.inferred,
+                                                          format=ox.RdfFormat.N_QUADS)
+        _write_store(compiled, staging / "store", base_nquads)
         mark = time.perf_counter()
-        write_trig(compiled, staging / "kg.trig")
+        trig_spans = write_trig(compiled, staging / "kg.trig")
+        nq_spans = []
         with open(staging / "kg.nq", "wb") as handle:  # every quad, unsorted: what fast exports read
-            handle.write(ox.serialize(compiled.base + compiled.inferred, format=ox.RdfFormat.N_QUADS))
-            handle.writelines(compiled.nquads)
+            handle.write(base_nquads)
+            base_nq = (0, handle.tell())
+            for chunk in compiled.nquads:
+                nq_spans.append((handle.tell(), len(chunk)))
+                handle.write(chunk)
+            nq_size = handle.tell()
+        index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": list(base_nq),
+                 "started_ns": compiled.started_ns,
+                 "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
+                 "articles": {output.slug: article_record(output, span, {g: trig_spans[g] for g in output.trig},
+                                                          compiled.sources[output.slug])
+                              for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
+        (staging / INDEX).write_text(json.dumps(index, separators=(",", ":")))
         if phases is not None:
             phases["store"] = mark - started
             phases["trig"] = time.perf_counter() - mark
@@ -240,8 +275,36 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if compiled.previous is not None:
+        compiled.previous.release()
     _swap_current(project, final)
     return final
+
+
+def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
+    """The store: loaded afresh, or the previous build's store with the changed graphs replaced."""
+    previous = compiled.previous
+    before = previous.articles if previous is not None else {}
+    changed = [o for o in compiled.outputs if before.get(o.slug, {}).get("fingerprint") != o.fingerprint]
+    if previous is not None and len(changed) <= DELTA_LIMIT * max(1, len(compiled.outputs)):
+        kept = {o.slug for o in compiled.outputs} - {o.slug for o in changed}
+        drop = [g for slug in before if slug not in kept
+                for g in (compiled.ns.article_graph(slug), compiled.ns.claims_graph(slug))]
+        try:
+            update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
+                         base_before=previous.base_nquads(), base_after=base_nquads)
+            compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),
+                                     "articles_dropped": len(set(before) - kept - {o.slug for o in changed})}
+            return
+        except (OSError, ValueError, SyntaxError):  # an unreadable previous build: load afresh
+            shutil.rmtree(target, ignore_errors=True)
+    compiled.store_update = {"from_previous": False, "articles_loaded": len(compiled.outputs), "articles_dropped": 0}
+    store = ox.Store(str(target))
+    store.bulk_extend(compiled.base + compiled.inferred)  # as quads: the blank nodes keep their labels
+    store.bulk_load(_Chunks(compiled.nquads), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    del store
+    gc.collect()
 
 
 class _Chunks(io.RawIOBase):
@@ -265,16 +328,20 @@ class _Chunks(io.RawIOBase):
         return 0
 
 
-def write_trig(compiled: Compiled, path: Path) -> None:
+def write_trig(compiled: Compiled, path: Path) -> dict[str, tuple[int, int]]:
     """kg.trig: every graph's block in graph order; the article graphs' blocks were made when each article was
-    emitted (and come from the cache when it is unchanged), the others (ontology, shapes, inferred) now."""
+    emitted (and come from the previous build or the cache when it is unchanged), the others (ontology, shapes,
+    inferred) now. Returns where each block went (offset, length)."""
     prefixes = output_prefixes(compiled.ns)
     blocks = dict(compiled.trig)
     blocks.update(trig_blocks(compiled.base + compiled.inferred, prefixes))
+    spans = {}
     with open(path, "wb") as handle:
         handle.write(trig_header(prefixes))
         for graph in sorted(blocks):
+            spans[graph] = (handle.tell(), len(blocks[graph]))
             handle.write(blocks[graph])
+    return spans
 
 
 def _swap_current(project: Project, final: Path) -> None:

@@ -14,7 +14,10 @@ from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
 from .registry import EntityRecord
 
-__all__ = ["ArticleCache", "fingerprint", "ontology_digest"]
+__all__ = ["ArticleCache", "SOURCES", "content_digest", "fingerprint", "ontology_digest", "source_stat"]
+
+#: An article folder's input files.
+SOURCES = ("article.txt", "facts.yaml")
 
 
 def ontology_digest(project: Project) -> str:
@@ -24,12 +27,34 @@ def ontology_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(folder: Path, *, ontology: str, builder_version: str, ns: Namespaces) -> str:
-    digest = hashlib.sha256(f"{builder_version}\0{ns.base}\0{ontology}\0".encode())
-    for name in ("article.txt", "facts.yaml"):
+def content_digest(folder: Path) -> str:
+    """A hash of the article's own files (text and fact sheet)."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
         path = folder / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<missing>") + b"\0")
     return digest.hexdigest()
+
+
+def source_stat(folder: Path) -> list[int]:
+    """Size, modification and change times (ns) and inode of each source file (-1s when missing): when they are
+    what a previous build recorded, the files were not touched since (as git's index trusts a file's stat)."""
+    out: list[int] = []
+    for name in SOURCES:
+        try:
+            st = os.stat(folder / name)
+            out += [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        except OSError:
+            out += [-1, -1, -1, -1]
+    return out
+
+
+def fingerprint(folder: Path, *, ontology: str, builder_version: str, ns: Namespaces,
+                content: str | None = None) -> str:
+    """The content hash of everything an article's output depends on: its files (``content``, when known to be
+    current), the ontology files, the builder version and the base IRI."""
+    content = content or content_digest(folder)
+    return hashlib.sha256(f"{builder_version}\0{ns.base}\0{ontology}\0{content}".encode()).hexdigest()
 
 
 class ArticleCache:
@@ -69,27 +94,34 @@ class ArticleCache:
                   "origins": entry.origins if entry.problems else {}}
         _atomic_write(self.folder / f"{entry.slug}.json", json.dumps(record, sort_keys=True).encode())
 
-    def inferred(self, key: str) -> list[ox.Quad] | None:
-        """The entailments of the last build whose inputs hashed to ``key`` (HermiT need not run again)."""
+    def inferred(self, key: str, ns: Namespaces) -> list[ox.Quad] | None:
+        """The entailments of the last build whose inputs hashed to ``key`` (the reasoner need not run again)."""
         meta, data = self.folder.parent / "inferred.json", self.folder.parent / "inferred.nq"
         try:
             if json.loads(meta.read_text()).get("key") != key:
                 return None
-            return list(ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS))
+            graph = ns.inferred_graph
+            return [q for q in ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS)
+                    if q.graph_name.value == graph or q.graph_name.value.startswith(graph + "/")]
         except (OSError, ValueError, SyntaxError):
             return None
 
-    def put_inferred(self, key: str, quads: list[ox.Quad]) -> None:
+    def put_inferred(self, key: str, nquads: bytes) -> None:
+        """Keep a build's entailments (``nquads``: its N-Quads of the ontology, shapes and inferred graphs)."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.folder.parent / "inferred.nq", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+        _atomic_write(self.folder.parent / "inferred.nq", nquads)
         _atomic_write(self.folder.parent / "inferred.json", json.dumps({"key": key}).encode())
 
     def prune(self, keep: set[str]) -> None:
-        if not self.folder.is_dir():
+        """Remove the entries of articles that are gone."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
             return
-        for path in self.folder.glob("*.*"):
-            if path.stem not in keep:
-                path.unlink(missing_ok=True)
+        for entry in entries:
+            stem = entry.name.rsplit(".", 1)[0]
+            if stem not in keep and not entry.name.startswith("."):
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -177,25 +177,30 @@ def check(compiled: Compiled, *, shacl: bool = True, reasoning: bool = True,
     if reasoning:
         started = time.perf_counter()
         with paused_gc():
-            data, content = _reasoning_input(compiled)
             if reasoner == "hermit":
-                _hermit(compiled, data, trace, report, timeout)
+                _hermit(compiled, list(_ArticleTriples(compiled)), trace, report, timeout)
             else:
-                _rules(compiled, data, content, trace, report)
+                _rules(compiled, _ArticleTriples(compiled), trace, report)
         report.reason_seconds = time.perf_counter() - started
     return report
 
 
-def _reasoning_input(compiled: Compiled) -> tuple[list[ox.Triple], set[str]]:
-    """The articles' triples, and the items described in claims graphs (their entailments stay claims)."""
-    from .build import _Chunks
+class _ArticleTriples:
+    """The articles' triples, parsed from their N-Quads each time they are iterated (none is kept), and the
+    items described in claims graphs, found on the first pass (their entailments stay claims)."""
 
-    data, content = [], set()
-    for q in ox.parse(_Chunks(compiled.nquads), format=ox.RdfFormat.N_QUADS):
-        data.append(q.triple)
-        if q.graph_name.value.endswith("/claims"):
-            content.add(q.subject.value)
-    return data, content
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled, self.content, self._passes = compiled, set(), 0
+
+    def __iter__(self):
+        from .build import _Chunks
+
+        first, content = self._passes == 0, self.content
+        self._passes += 1
+        for q in ox.parse(_Chunks(self.compiled.nquads), format=ox.RdfFormat.N_QUADS):
+            if first and q.graph_name.value.endswith("/claims"):
+                content.add(q.subject.value)
+            yield q.triple
 
 
 def _hermit(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], report: CheckReport,
@@ -210,15 +215,15 @@ def _hermit(compiled: Compiled, data: list[ox.Triple], trace: dict[str, str], re
         report.problems += diagnose(compiled, data, trace, timeout=timeout)
 
 
-def _rules(compiled: Compiled, data: list[ox.Triple], content: set[str], trace: dict[str, str],
-           report: CheckReport) -> None:
-    from .diagnose import materialise
+def _rules(compiled: Compiled, data: _ArticleTriples, trace: dict[str, str], report: CheckReport) -> None:
+    from .diagnose import materialise_asserted
     from .rules import compile_rules
 
     result = compile_rules(compiled.ontology.ontology).run(data, individuals_prefix=compiled.ns.ids)
     report.consistent = result.consistent
     if result.consistent:
-        report.inferred = materialise(compiled, data, result.inferred, content=content)
+        report.inferred = materialise_asserted(compiled, result.inferred, result.asserted_types,
+                                               result.asserted_labels, data.content)
     else:
         report.problems += [Problem("owl", f"inconsistent: {message}; fix the statements about it (its types, or "
                                            "the property that points at it)", individual, None, None,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .build import Compiled
     from .check import Problem
 
-__all__ = ["materialise", "diagnose", "disjoint_groups"]
+__all__ = ["materialise", "materialise_asserted", "diagnose", "disjoint_groups"]
 
 MAX_NARROWING_RUNS = 12
 
@@ -43,6 +43,41 @@ def materialise(compiled: Compiled, data: list[ox.Triple], inferred: list[ox.Tri
             continue
         touches = t.subject.value in content or (isinstance(t.object, ox.NamedNode) and t.object.value in content)
         quads.add(ox.Quad(t.subject, t.predicate, t.object, claimed if touches else plain))
+    return sorted(quads, key=str)
+
+
+def materialise_asserted(compiled: Compiled, inferred: list[ox.Triple], asserted_types: dict[str, tuple[str, ...]],
+                         asserted_labels: dict[tuple[str, str], tuple[str, ...]], content: set[str]) -> list[ox.Quad]:
+    """:func:`materialise` for the rule reasoner, which reports what the data asserts (types by subject, object
+    properties by pair) instead of keeping the data: the same quads, without a set of every triple in memory."""
+    inverse = inverse_properties(compiled.ontology.ontology)
+    prefix, type_ = compiled.ns.ids, RDF + "type"
+
+    def known(s: str, p: str, o: str) -> bool:
+        return o in asserted_types.get(s, ()) if p == type_ else p in asserted_labels.get((s, o), ())
+
+    new: set[tuple[str, str, str]] = set()
+    for t in inferred:
+        s, p, o = t.subject.value, t.predicate.value, t.object.value
+        if known(s, p, o):
+            continue
+        new.add((s, p, o))
+        if isinstance(t.object, ox.NamedNode) and o.startswith(prefix):
+            new.update((o, q, s) for q in inverse.get(p, ()))
+    for (s, o), properties in asserted_labels.items():  # the inverse values of what is asserted
+        if o.startswith(prefix):
+            new.update((o, q, s) for p in properties for q in inverse.get(p, ()))
+    plain, claimed = ox.NamedNode(compiled.ns.inferred_graph), ox.NamedNode(compiled.ns.inferred_graph + "/claims")
+    nodes: dict[str, ox.NamedNode] = {}
+
+    def node(iri: str) -> ox.NamedNode:
+        named = nodes.get(iri)
+        if named is None:
+            named = nodes[iri] = ox.NamedNode(iri)
+        return named
+
+    quads = [ox.Quad(node(s), node(p), node(o), claimed if s in content or o in content else plain)
+             for s, p, o in new if not known(s, p, o)]
     return sorted(quads, key=str)
 
 

@@ -234,14 +234,24 @@ def _check_counts(client: RemoteClient, expected: dict[str, int], problem: str) 
                             f"expected {want}; is another client writing to it? run kg push again")
 
 
-def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str]) -> None:
+def swap_timeout(client: RemoteClient, triples: int) -> float:
+    """The swap's timeout: the request timeout for each batch's worth of triples it moves (a store may copy every
+    triple on MOVE — Oxigraph does — so the swap takes as long as loading did, or longer, in one request)."""
+    per = client.settings.timeout
+    return per * max(1, -(-triples // max(1, client.batch_size or DEFAULT_BATCH_SIZE)))
+
+
+def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str], triples: int) -> None:
     """One update request: every temporary graph onto its target, and the drops — one transaction."""
     operations = [f"MOVE GRAPH {iri_ref(tmp)} TO GRAPH {iri_ref(graph)}" for graph, tmp in temps.items()]
     operations += [f"DROP SILENT GRAPH {iri_ref(graph)}" for graph in drops]
     if not operations:
         return
+    timeout = swap_timeout(client, triples)
     try:
-        client.update(" ;\n".join(operations), idempotent=False, what="update swapping in the new graphs")
+        client.update(" ;\n".join(operations), idempotent=False, what="update swapping in the new graphs",
+                      timeout=timeout, timeout_source=f"{client.settings.timeout_source}, once per "
+                                                      f"{client.batch_size or DEFAULT_BATCH_SIZE} triples moved")
     except RemoteError as err:
         _drop(client, list(temps.values()), quietly=True)
         answered = err.status is not None and err.status < 502  # the store itself refused it
@@ -300,7 +310,7 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
         _drop(client, list(temps.values()), quietly=True)
         raise
     empty = [g for g, triples in local.items() if not triples]
-    _swap(client, temps, empty + removed)
+    _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps))
     _check_counts(client, {g: len(t) for g, t in local.items()} | dict.fromkeys(removed, 0),
                   "after the swap the store does not match the build")
     return PushReport(client.endpoints.query, loader.method, pushed, removed, stale, client.stats.requests,

@@ -80,13 +80,19 @@ def trig_header(prefixes: dict[str, str]) -> bytes:
 def trig_blocks(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> dict[str, bytes]:
     """One TriG block per graph (``<g> { … }``, sorted as serialize_sorted sorts), without @prefix lines: a
     dataset's TriG is trig_header() and its blocks in graph order, so an unchanged article's blocks can be
-    reused as they are by the next build."""
+    reused as they are by the next build.
+
+    Within one graph, sorting the N-Quads lines as bytes gives serialize_sorted's order (subject, predicate,
+    object as N-Triples text: a term that is a prefix of another sorts first either way, since the space after
+    it is below every character that can continue a term), without a Python key per quad."""
     by_graph: dict[str, list[ox.Quad]] = {}
     for q in quads:
         by_graph.setdefault(q.graph_name.value, []).append(q)
     blocks = {}
     for graph, members in by_graph.items():
-        text = serialize_sorted(members, ox.RdfFormat.TRIG, prefixes=prefixes)
+        lines = sorted(set(ox.serialize(members, format=ox.RdfFormat.N_QUADS).splitlines()))
+        ordered = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_QUADS)
+        text = ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=prefixes)
         while text.startswith(b"@prefix "):
             text = text[text.index(b"\n") + 1:]
         blocks[graph] = text

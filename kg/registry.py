@@ -3,6 +3,7 @@ describe it differently the difference is reported, never merged silently."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import InputError
 from .factsheet import FactSheet
@@ -10,8 +11,7 @@ from .factsheet import FactSheet
 __all__ = ["EntityRecord", "EntityConflict", "EntityRegistry"]
 
 
-@dataclass(frozen=True)
-class EntityRecord:
+class EntityRecord(NamedTuple):  # a tuple: a build makes one per entity mention (100k+ on a large corpus)
     id: str
     types: frozenset[str]
     label: str

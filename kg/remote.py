@@ -180,9 +180,15 @@ class RemoteClient:
         self.scrub = Scrubber(credentials.user if credentials else None, credentials.password if credentials else None)
         self._hint, self._batch_size, self._netrc = timeout_hint, batch_size, netrc_file
 
-    def context(self, what: str, url: str, size: int, service: str) -> RequestContext:
+    @property
+    def batch_size(self) -> int | None:
+        return self._batch_size
+
+    def context(self, what: str, url: str, size: int, service: str, *, timeout: float | None = None,
+                timeout_source: str | None = None) -> RequestContext:
         s = self.settings
-        return RequestContext(what, url, service, size, s.timeout, s.timeout_source, self._hint,
+        return RequestContext(what, url, service, size, timeout or s.timeout, timeout_source or s.timeout_source,
+                              self._hint,
                               self.credentials.source if self.credentials else None, self._netrc, self._batch_size)
 
     def _call(self, send: Callable[[], tuple[bytes, str]], ctx: RequestContext, *, idempotent: bool) \
@@ -202,14 +208,14 @@ class RemoteClient:
             time.sleep(self.settings.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    def _wrapper(self, query: str, *, update: bool):
+    def _wrapper(self, query: str, *, update: bool, timeout: float | None = None):
         from SPARQLWrapper import BASIC, JSON, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
 
         target = self.endpoints.update if update else self.endpoints.query
         wrapper = SPARQLWrapper(self.endpoints.query, updateEndpoint=target, returnFormat=JSON, agent=USER_AGENT)
         wrapper.setMethod(POST)
         wrapper.setOnlyConneg(True)
-        wrapper.timeout = self.settings.timeout  # not setTimeout(): it truncates to int (0.5 s would mean none)
+        wrapper.timeout = timeout or self.settings.timeout  # not setTimeout(): it truncates to int (0.5 s would mean none)
         wrapper.setRequestMethod(POSTDIRECTLY if update else URLENCODED)
         if self.credentials:
             wrapper.setHTTPAuth(BASIC)
@@ -248,13 +254,16 @@ class RemoteClient:
         body, content_type = self.query(text, dataset=dataset, what=what)
         return parse_results_json(body, content_type, self.endpoints.query)
 
-    def update(self, text: str, *, idempotent: bool, what: str = "update") -> None:
-        """POST a SPARQL Update (application/sparql-update); retried only if ``idempotent``."""
+    def update(self, text: str, *, idempotent: bool, what: str = "update", timeout: float | None = None,
+               timeout_source: str | None = None) -> None:
+        """POST a SPARQL Update (application/sparql-update); retried only if ``idempotent``. ``timeout``: this
+        request's own (a longer one for an update whose work grows with the data)."""
         if self.endpoints.update is None:
             raise RemoteError(f"{self.endpoints.query} looks like a query-only endpoint ({self.endpoints.kind}); "
                               "give the store's update URL with --update-endpoint")
-        wrapper = self._wrapper(text, update=True)
-        ctx = self.context(what, self.endpoints.update, len(text.encode("utf-8")), "update")
+        wrapper = self._wrapper(text, update=True, timeout=timeout)
+        ctx = self.context(what, self.endpoints.update, len(text.encode("utf-8")), "update", timeout=timeout,
+                           timeout_source=timeout_source)
         self._call(lambda: self._send_wrapper(wrapper), ctx, idempotent=idempotent)
 
     def gsp_post(self, graph: str | None, data: bytes, *, idempotent: bool) -> None:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -159,6 +160,10 @@ class RuleResult:
     inferred: list[ox.Triple] = field(default_factory=list)
     clashes: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: What the data asserts, as the engine read it: subject -> its classes, (subject, object) -> the object
+    #: properties between them (what kg.diagnose.materialise_asserted needs instead of the data itself).
+    asserted_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    asserted_labels: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 # -- reading the TBox ------------------------------------------------------------------------------------------
@@ -944,8 +949,10 @@ class Rules:
             if q in t.functional_objects and sum(1 for b in values if b in w) > 1:
                 raise reader.fail(f"two owl:someValuesFrom on the functional {short(q)}", c)
 
-    def run(self, data: list[ox.Triple], *, individuals_prefix: str) -> RuleResult:
-        """Reason over the data: consistency, the clashes that break it, and what HermiT + owlready2 would report."""
+    def run(self, data: Iterable[ox.Triple], *, individuals_prefix: str) -> RuleResult:
+        """Reason over the data: consistency, the clashes that break it, and what HermiT + owlready2 would report.
+        ``data`` is iterated once, or twice when the data adds types to the ontology's own individuals (a
+        re-iterable stream of triples is enough: none is kept)."""
         started = time.perf_counter()
         with paused_gc():
             engine = self._engine(self.sup, self.actions)
@@ -962,12 +969,12 @@ class Rules:
             return result
         with paused_gc():
             inferred = _report(engine, self.tbox, self.sup, asserted_types, asserted_labels, individuals_prefix)
-        return RuleResult(True, inferred, [], time.perf_counter() - started)
+        return RuleResult(True, inferred, [], time.perf_counter() - started, asserted_types, asserted_labels)
 
 
 # -- loading the data and reporting ------------------------------------------------------------------------------
 
-def _load(engine: _Engine, tb: _TBox, data: list[ox.Triple]) -> tuple[dict, dict]:
+def _load(engine: _Engine, tb: _TBox, data: Iterable[ox.Triple]) -> tuple[dict, dict]:
     """Feed the data in (literals HermiT is not given are skipped); return what is asserted, for the report.
 
     The hot loop of a run: names are interned (one string per individual however often it occurs), a pair's key

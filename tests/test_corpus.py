@@ -143,6 +143,75 @@ def test_generated_corpus_full_and_incremental_agree(tmp_path: Path) -> None:
     assert sum(1 for g in full.graphs() if (shared, None, None) in g) > 3, "entities recur across articles"
 
 
+def _store_quads(project: Path) -> tuple[set, rdflib.Dataset]:
+    """The built store's quads without blank nodes (as a set), and all of them as an rdflib dataset."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(project / "build" / "current" / "store"))
+    quads = list(store)
+    ground = {q for q in quads if not any(isinstance(t, ox.BlankNode) for t in (q.subject, q.object))}
+    data = rdflib.Dataset()
+    data.parse(data=ox.serialize(quads, format=ox.RdfFormat.N_QUADS), format="nquads")
+    return ground, data
+
+
+def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Path) -> None:
+    """An article changed, one added, one removed: the rebuild starts from the previous build's store (only those
+    graphs are written) and ends with what a full build makes: the same store, the same kg.trig and kg.nq."""
+    import json
+    import sys
+
+    from rdflib.compare import isomorphic
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus import generate
+
+    project = generate(tmp_path / "corpus", articles=24, seed=5, template=ROOT)
+    spare = tmp_path / "spare"
+    shutil.move(str(project / "articles" / "synthetic-00024"), str(spare))
+
+    def build(*flags: str) -> dict:
+        return json.loads(run_kg("--root", str(project), "build", *flags, "-f", "json", check=True).stdout)
+
+    first = build()
+    assert first["store"] == {"from_previous": False, "articles_loaded": 23, "articles_dropped": 0}
+    before = _store_quads(project)[0]
+    facts = project / "articles" / "synthetic-00007" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("url: https://example.org/synthetic/7",
+                                               "url: https://example.org/synthetic/seven"))
+    shutil.move(str(spare), str(project / "articles" / "synthetic-00024"))
+    shutil.rmtree(project / "articles" / "synthetic-00003")
+    second = build()
+    assert sorted(second["rebuilt"]) == ["synthetic-00007", "synthetic-00024"] and len(second["reused"]) == 21
+    assert second["store"] == {"from_previous": True, "articles_loaded": 2, "articles_dropped": 1}
+    ground, data = _store_quads(project)
+    assert ground != before  # the change went in
+    files = {name: (project / "build" / "current" / name).read_bytes() for name in ("kg.trig", "kg.nq")}
+    third = build("--full")
+    assert third["store"]["from_previous"] is False
+    full_ground, full_data = _store_quads(project)
+    assert ground == full_ground
+    names = {str(g.identifier) for g in full_data.graphs() if len(g)}
+    assert names == {str(g.identifier) for g in data.graphs() if len(g)}
+    for name in names:  # blank nodes too (the ontology's and the shapes')
+        assert isomorphic(data.graph(rdflib.URIRef(name)), full_data.graph(rdflib.URIRef(name))), name
+    assert {name: (project / "build" / "current" / name).read_bytes() for name in files} == files
+
+
+def test_an_unreadable_previous_build_is_not_used(mini_project: Path) -> None:
+    """A damaged index.json: the rebuild loads the store afresh (same output, only slower)."""
+    import json
+
+    run_kg("--root", str(mini_project), "build", check=True)
+    trig = (mini_project / "build" / "current" / "kg.trig").read_bytes()
+    (mini_project / "build" / "current" / "index.json").write_text("{not json")
+    report = json.loads(run_kg("--root", str(mini_project), "build", "-f", "json", check=True).stdout)
+    assert report["store"]["from_previous"] is False and report["reused"] == ["mini"]  # from build/cache
+    assert (mini_project / "build" / "current" / "kg.trig").read_bytes() == trig
+
+
 def test_base_iri_is_configured_in_one_place(mini_project: Path) -> None:
     base = "https://example.org/newsgraph/"
     run_kg("--root", str(mini_project), "build", "--no-reason", env={"KG_BASE_IRI": base}, check=True)
@@ -154,3 +223,28 @@ def test_base_iri_is_configured_in_one_place(mini_project: Path) -> None:
     answer = run_kg("--root", str(mini_project), "query", "claims-by-source", "--param", "source=anon", "-f", "csv",
                     env={"KG_BASE_IRI": base}, check=True).stdout
     assert f"{base}id/mini/execution-threat" in answer
+
+
+def test_untouched_files_are_not_read_and_an_edit_is_seen(mini_project: Path) -> None:
+    """Files untouched since the previous build are known by their stat and not read again; an edit that keeps
+    the size and puts the old modification time back still changes the file's ctime: the article is rebuilt."""
+    import json
+    import os
+    import time
+
+    def build() -> dict:
+        return json.loads(run_kg("--root", str(mini_project), "build", "--no-reason", "-f", "json",
+                                 check=True).stdout)
+
+    time.sleep(2.1)  # files changed in the 2 s before a build are always hashed again by the next one
+    assert build()["hashed"] == 1
+    again = build()
+    assert again["hashed"] == 0 and again["rebuilt"] == []
+    facts = mini_project / "articles" / "mini" / "facts.yaml"
+    before = os.stat(facts)
+    facts.write_text(facts.read_text().replace("label: first round", "label: FIRST ROUND"))
+    os.utime(facts, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(facts).st_size == before.st_size and os.stat(facts).st_mtime_ns == before.st_mtime_ns
+    report = build()
+    assert report["hashed"] == 1 and report["rebuilt"] == ["mini"]
+    assert b"FIRST ROUND" in (mini_project / "build" / "current" / "kg.trig").read_bytes()

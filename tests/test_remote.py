@@ -393,3 +393,16 @@ def test_password_is_scrubbed_from_exception_text(pushed, proxies) -> None:
     text = "".join(traceback.format_exception(caught.value)) + repr(caught.value) + str(caught.value)
     assert "HTTP 500" in text and "***" in text
     assert SECRET not in text and token not in text
+
+
+def test_the_swap_gets_a_timeout_per_batch_it_moves() -> None:
+    """The swap is one request whose work grows with the data (Oxigraph copies every triple on MOVE): it may take
+    the request timeout once per batch of triples moved, so a large push does not time out at its last step."""
+    from kg.push import swap_timeout
+    from kg.remote import Endpoints, HttpSettings, RemoteClient
+
+    client = RemoteClient(Endpoints("http://127.0.0.1:1/query", "http://127.0.0.1:1/update", None, "oxigraph"),
+                          settings=HttpSettings(timeout=2.0), batch_size=50_000)
+    assert swap_timeout(client, 10) == 2.0
+    assert swap_timeout(client, 50_000) == 2.0
+    assert swap_timeout(client, 3_000_001) == 2.0 * 61
