@@ -235,11 +235,24 @@ def summary(size: int, results: dict[str, Figure], push_share: float) -> None:
            f"{verdict(peak, PEAK_MIB, ' MiB', digits=0)} ({peak:.0f} MiB, kg {COMMANDS.get(heaviest, heaviest)})")
 
 
-def change_one_article(project: Path) -> None:
+def change_one_article(project: Path, *, back: bool = False) -> None:
+    """Edit one sentence (and the quote that cites it) of one article; ``back``: undo the edit."""
     article = project / "articles" / "synthetic-00001"
+    old, new = "border controls tightened again", "border controls tightened"
     for name in ("facts.yaml", "article.txt"):
         text = (article / name).read_text()
-        (article / name).write_text(text.replace("border controls tightened again", "border controls tightened"))
+        (article / name).write_text(text.replace(new, old) if back else text.replace(old, new))
+
+
+def rebuild_phases(project: Path) -> None:
+    """Where a rebuild's time goes: undo the change and build again, printing the report's phases."""
+    change_one_article(project, back=True)
+    started = time.perf_counter()
+    out = subprocess.run(kg(project, "build", "-f", "json"), capture_output=True, text=True, check=True)
+    report = json.loads(out.stdout)
+    phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in report["phases"].items())
+    print(f"  (the change undone, rebuilt in {time.perf_counter() - started:.2f} s: {phases} s; "
+          f"{len(report['rebuilt'])} rebuilt, {report['hashed']} hashed, store {report['store']})")
 
 
 def queries(project: Path, results: dict[str, Figure]) -> None:
@@ -265,6 +278,7 @@ def bench(size: int, reason_size: int, work: Path) -> None:
     change_one_article(project)
     results["incremental"] = measure(*kg(project, "build"))
     row("kg build after changing one article", *results["incremental"])
+    rebuild_phases(project)
     queries(project, results)
     for fmt in ("turtle", "nquads"):
         results[fmt] = measure(*kg(project, "export", "-f", fmt, "-o", str(project / f"export.{fmt}")))
