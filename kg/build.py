@@ -23,7 +23,7 @@ from .config import Namespaces, Project, namespaces
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
-from .previous import DELTA_LIMIT, INDEX, PreviousBuild, article_record, now_ns, update_store
+from .previous import DELTA_LIMIT, INDEX, PreviousBuild, article_record, update_store
 from .rdfutil import trig_blocks, trig_header
 from .registry import EntityRegistry
 
@@ -143,7 +143,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     base = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
     base += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
     compiled = Compiled(ns, sources, [], base, shacl=[] if validate else None, previous=previous,
-                        started_ns=now_ns())
+                        started_ns=time.time_ns())
     folders = article_dirs(project)
     digest = ontology_digest(project)
     slots: list[ArticleOutput | None] = []

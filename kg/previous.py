@@ -11,7 +11,6 @@ build falls back to the per-article cache (same output, only slower).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +21,7 @@ from .articles import ArticleOutput, ArticleSummary
 from .config import Project
 from .registry import EntityRecord
 
-__all__ = ["INDEX", "PreviousBuild", "article_record", "update_store", "now_ns"]
-
-
-def now_ns() -> int:
-    return time.time_ns()
+__all__ = ["INDEX", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
 #: Above this share of changed articles a rebuild loads a fresh store (bulk loading beats many removals).
