@@ -104,12 +104,16 @@ def _whole(project: Project, store: ox.Store, fmt: str, prefixes: dict[str, str]
     if fmt == "nquads":
         unique = set(lines)
         del lines
-        return b"".join(line + b"\n" for line in sorted(unique))
+        ordered = sorted(unique)
+        del unique
+        ordered.append(b"")  # the last line's end, without copying the joined text once more
+        return b"\n".join(ordered)
     unique = {line.rsplit(b" ", 2)[0] for line in lines if line}  # "<s> <p> <o> <g> ." -> "<s> <p> <o>"
     del lines
     ordered = sorted(unique)
     del unique
-    ntriples = b"".join(line + b" .\n" for line in ordered)
+    ordered.append(b"")
+    ntriples = b" .\n".join(ordered)
     del ordered
     if fmt == "ntriples":
         return ntriples

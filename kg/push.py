@@ -14,6 +14,12 @@ How a push stays safe:
    plain MOVE fails the whole request and leaves everything as it was.
 4. On any failure before the swap the temporary graphs are dropped (best effort) and the targets are untouched.
 
+A push only sends what changed. The swap also records, in the graph ``<base>push/state`` (outside the kg graphs:
+queries do not see it), each pushed graph's SHA-256 (of its N-Triples as the build has them) and triple count.
+The next push leaves a graph alone when its digest and count are those recorded and the store still holds that
+many triples in it; ``full=True`` (``kg push --full``) sends every graph again. A change made to a pushed graph by
+another client that keeps its triple count is not seen: push with --full after one.
+
 Blank nodes (only the ontology and shapes graphs have them) are scoped to one request by the protocols, so every
 triple that shares a blank node, directly or through others, goes in the same request, and is never re-sent
 (a retry would duplicate the blank-node structure; the count check would catch it). Labels are fresh per push.
@@ -22,6 +28,7 @@ isomorphic to the build, never with doubled blank-node structures.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import time
@@ -66,6 +73,7 @@ class PushReport:
     endpoint: str
     method: str
     graphs: list[GraphPush] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # graphs the store already held as built (not sent)
     removed: list[str] = field(default_factory=list)
     stale_dropped: list[str] = field(default_factory=list)
     requests: int = 0
@@ -78,7 +86,8 @@ class PushReport:
 
     def to_dict(self) -> dict:
         return {"endpoint": self.endpoint, "method": self.method, "triples": self.triples,
-                "graphs": {g.graph: g.triples for g in self.graphs}, "removed": self.removed,
+                "graphs": {g.graph: g.triples for g in self.graphs}, "unchanged": self.unchanged,
+                "removed": self.removed,
                 "stale_temporary_graphs_dropped": self.stale_dropped, "requests": self.requests,
                 "bytes": self.bytes, "seconds": round(self.seconds, 3)}
 
@@ -241,10 +250,48 @@ def swap_timeout(client: RemoteClient, triples: int) -> float:
     return per * max(1, -(-triples // max(1, client.batch_size or DEFAULT_BATCH_SIZE)))
 
 
-def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str], triples: int) -> None:
-    """One update request: every temporary graph onto its target, and the drops — one transaction."""
+def state_graph(ns: Namespaces) -> str:
+    """Where a push records what it pushed (digest and triple count of each graph)."""
+    return ns.base + "push/state"
+
+
+def _digest(triples: list[ox.Triple]) -> str:
+    return hashlib.sha256(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)).hexdigest()
+
+
+def _remote_state(client: RemoteClient, ns: Namespaces) -> dict[str, tuple[str, int]]:
+    """Graph -> (digest, triples) as the last push recorded them on the store."""
+    state, digest, count = state_graph(ns), ns.base + "push#sha256", ns.base + "push#triples"
+    result = client.select(f"SELECT ?g ?d ?n WHERE {{ GRAPH {iri_ref(state)} {{ ?g {iri_ref(digest)} ?d ; "
+                           f"{iri_ref(count)} ?n }} }}", what="query reading the last push's record")
+    recorded = {}
+    for row in result.rows:
+        try:
+            recorded[row["g"].value] = (row["d"].value, int(row["n"].value))
+        except (KeyError, ValueError):
+            continue  # not a record kg wrote: the graph is sent again
+    return recorded
+
+
+def _state_update(ns: Namespaces, records: dict[str, tuple[str, int]], forget: list[str], *,
+                  whole: bool) -> list[str]:
+    """Update operations replacing the record of these graphs and removing that of ``forget`` (``whole``: the
+    record is rewritten from scratch: it lists every graph the push leaves on the store)."""
+    state, digest, count = iri_ref(state_graph(ns)), iri_ref(ns.base + "push#sha256"), iri_ref(ns.base + "push#triples")
+    operations = [f"DROP SILENT GRAPH {state}"] if whole else [
+        f"DELETE WHERE {{ GRAPH {state} {{ {iri_ref(g)} ?p ?o }} }}" for g in [*records, *forget]]
+    if records:
+        lines = "\n".join(f'{iri_ref(g)} {digest} "{d}" ; {count} {n} .' for g, (d, n) in records.items())
+        operations.append(f"INSERT DATA {{ GRAPH {state} {{\n{lines}\n}} }}")
+    return operations
+
+
+def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str], triples: int,
+          record: list[str] | None = None) -> None:
+    """One update request: every temporary graph onto its target, the drops and the record — one transaction."""
     operations = [f"MOVE GRAPH {iri_ref(tmp)} TO GRAPH {iri_ref(graph)}" for graph, tmp in temps.items()]
     operations += [f"DROP SILENT GRAPH {iri_ref(graph)}" for graph in drops]
+    operations += record or []
     if not operations:
         return
     timeout = swap_timeout(client, triples)
@@ -268,7 +315,8 @@ def _nothing_replaced(err: RemoteError) -> RemoteError:
 def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
          batch_size: int = DEFAULT_BATCH_SIZE, timeout: float | None = None, update_endpoint: str | None = None,
          store_endpoint: str | None = None, ns: Namespaces | None = None,
-         progress: Callable[[int, int], None] | None = None, env: Mapping[str, str] = os.environ) -> PushReport:
+         progress: Callable[[int, int], None] | None = None, env: Mapping[str, str] = os.environ,
+         full: bool = False) -> PushReport:
     """Replace the store's copies of the build's named graphs (all, or ``graphs``) with the build's content.
 
     A full push also drops kg graphs (under ns.graphs) that are no longer in the build, so the store's kg graphs
@@ -288,6 +336,12 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     stale = [g for g in remote if TMP_MARKER in g and (graphs is None or g.split(TMP_MARKER)[0] in local)]
     removed = [g for g in remote if TMP_MARKER not in g and g not in local] if graphs is None else []
     _drop(client, stale, quietly=False)
+    digests = {g: (_digest(triples), len(triples)) for g, triples in local.items()}
+    recorded = {} if full else _remote_state(client, ns)
+    held = graph_counts(client, [g for g in local if g in recorded])
+    unchanged = [g for g, (digest, count) in digests.items()
+                 if count and recorded.get(g) == (digest, count) and held.get(g) == count]
+    everything, local = local, {g: t for g, t in local.items() if g not in unchanged}
     token = secrets.token_hex(6)
     temps = {g: f"{g}{TMP_MARKER}{token}" for g, triples in local.items() if triples}
     loader = _Loader(client, sum(len(t) for t in local.values()), progress)
@@ -310,8 +364,11 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
         _drop(client, list(temps.values()), quietly=True)
         raise
     empty = [g for g, triples in local.items() if not triples]
-    _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps))
-    _check_counts(client, {g: len(t) for g, t in local.items()} | dict.fromkeys(removed, 0),
+    records = {g: digests[g] for g in everything if everything[g]}
+    if temps or empty or removed or any(recorded.get(g) != records[g] for g in records):
+        _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps),
+              record=_state_update(ns, records, empty + removed, whole=graphs is None))
+    _check_counts(client, {g: len(t) for g, t in everything.items()} | dict.fromkeys(removed, 0),
                   "after the swap the store does not match the build")
-    return PushReport(client.endpoints.query, loader.method, pushed, removed, stale, client.stats.requests,
-                      client.stats.bytes_sent, time.perf_counter() - started)
+    return PushReport(client.endpoints.query, loader.method, pushed, unchanged, removed, stale,
+                      client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import time
 import traceback
 from pathlib import Path
@@ -15,7 +16,7 @@ from rdflib.compare import isomorphic
 from conftest import ROOT, run_kg
 from kg.config import Project, namespaces
 from kg.errors import RemoteError
-from kg.push import plan_batches
+from kg.push import plan_batches, state_graph
 from kg.query import load_queries
 from kg.rdfutil import relabel_blank_nodes
 from kg.remote import TMP_MARKER, find_credentials, resolve_endpoints, run_remote
@@ -145,8 +146,15 @@ def test_batches_keep_blank_node_groups_whole(local_nquads: bytes) -> None:
 
 # -- push -----------------------------------------------------------------------------------------------------
 
+def kg_graphs_of(dataset: dict) -> dict:
+    """The store's graphs without push's record of what it pushed (which a push writes with the graphs)."""
+    return {g: triples for g, triples in dataset.items() if g != state_graph(NS)}
+
+
 def assert_isomorphic_to_build(server: OxigraphServer, local_nquads: bytes) -> None:
     remote, expected = server.rdflib_graphs(), rdflib_graphs(local_nquads)
+    assert state_graph(NS) in remote, "the push records what it pushed"
+    remote = kg_graphs_of(remote)
     assert sorted(remote) == sorted(expected)
     for name, graph in expected.items():
         assert len(remote[name]) == len(graph), name
@@ -159,11 +167,37 @@ def test_push_makes_the_store_equal_the_build_and_twice_changes_nothing(seed_bui
     assert first.stdout.startswith(f"pushed {total} triples in 6 graphs to {server.query_url}"), first.stdout
     assert_isomorphic_to_build(server, local_nquads)
 
-    second = kg(seed_build, "push", server.query_url, "--batch-size", "300", "--format", "json", check=True)
+    second = kg(seed_build, "push", server.query_url, "--format", "json", check=True)
     report = json.loads(second.stdout)
+    assert report["triples"] == 0 and report["graphs"] == {} and len(report["unchanged"]) == 6
+    assert report["requests"] <= 4, "graph list, record, counts before and after: nothing sent, nothing swapped"
+    assert_isomorphic_to_build(server, local_nquads)
+
+    third = kg(seed_build, "push", server.query_url, "--full", "--batch-size", "300", "--format", "json", check=True)
+    report = json.loads(third.stdout)
     assert report["triples"] == total and len(report["graphs"]) == 6 and report["removed"] == []
     assert report["requests"] >= total // 300 and report["bytes"] > 0 and report["seconds"] > 0
     assert_isomorphic_to_build(server, local_nquads)
+
+
+def test_push_sends_only_what_changed(mini_project, server) -> None:
+    """After a rebuild, a push sends the changed article's graphs and the inferred ones; a graph changed on the
+    store by someone else (its count differs from the record) is sent again."""
+    shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
+    kg(mini_project, "build", check=True)
+    kg(mini_project, "push", server.query_url, check=True)
+    facts = mini_project / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("label: first round", "label: the first round of reunions"))
+    kg(mini_project, "build", check=True)
+    server.update(f"INSERT DATA {{ GRAPH <{NS.article_graph('mini')}> {{ <urn:x:s> <urn:x:p> 1 }} }}")
+    report = json.loads(kg(mini_project, "push", server.query_url, "-f", "json", check=True).stdout)
+    sent = set(report["graphs"])
+    assert {NS.article_graph("mini"), NS.article_graph("mini-two")} <= sent
+    assert sent <= {NS.article_graph("mini"), NS.article_graph("mini-two"), NS.claims_graph("mini-two"),
+                    NS.inferred_graph, NS.inferred_graph + "/claims"}
+    assert set(report["unchanged"]) >= {NS.ontology_graph, NS.graphs + "shapes", NS.claims_graph("mini")}
+    store = ox.Store.read_only(str(mini_project / "build" / "current" / "store"))
+    assert kg_graphs_of(server.dataset()) == canonical_graphs(store)
 
 
 def test_push_replaces_stale_graphs_and_leaves_other_data_alone(seed_build, server, local) -> None:
@@ -177,7 +211,7 @@ def test_push_replaces_stale_graphs_and_leaves_other_data_alone(seed_build, serv
     result = kg(seed_build, "push", server.query_url, check=True)
     assert "removed graph/article/retired-article (no longer in the build)" in result.stdout
     assert "dropped 1 temporary graph(s)" in result.stdout
-    remote = server.dataset()
+    remote = kg_graphs_of(server.dataset())
     assert remote.pop("urn:other:graph") == frozenset({'<urn:other:s> <urn:other:p> "not kg\'s"'})
     assert remote == local
 
@@ -189,7 +223,7 @@ def test_push_by_insert_data_in_small_batches_and_single_graphs(seed_build, serv
     report = json.loads(result.stdout)
     assert report["method"] == "SPARQL Update (INSERT DATA)"
     assert sorted(report["graphs"]) == [NS.ontology_graph, NS.graphs + "shapes"]
-    assert server.dataset() == {g: local[g] for g in (NS.ontology_graph, NS.graphs + "shapes")}
+    assert kg_graphs_of(server.dataset()) == {g: local[g] for g in (NS.ontology_graph, NS.graphs + "shapes")}
 
 
 # -- remote queries -------------------------------------------------------------------------------------------
@@ -307,12 +341,13 @@ def test_store_killed_during_a_push_keeps_old_or_new(seed_build, tmp_path, local
             assert "the final swap failed" in line
 
         server.start()  # restart on the same location: what did the store keep?
-        after = {g: triples for g, triples in server.dataset().items() if TMP_MARKER not in g}
+        after = {g: triples for g, triples in kg_graphs_of(server.dataset()).items() if TMP_MARKER not in g}
         assert after in (before, local), "every graph must be entirely old or entirely new"
         assert after == (local if moment == "after-swap" else before)
 
         kg(seed_build, "push", server.query_url, check=True)
-        assert server.dataset() == local, "the next push completes and removes the leftover temporary graphs"
+        assert kg_graphs_of(server.dataset()) == local, \
+            "the next push completes and removes the leftover temporary graphs"
     finally:
         server.stop()
 

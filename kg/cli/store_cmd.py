@@ -50,8 +50,11 @@ def push_command(
     store_endpoint: Annotated[Optional[str], typer.Option("--store-endpoint", help="Graph Store Protocol URL, "
                                                           "if not the store's usual one.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Report as text or json.")] = "text",
+    full: Annotated[bool, typer.Option("--full", help="Send every graph, also those the store already holds "
+                                       "as the last push recorded them.")] = False,
 ) -> None:
-    """Replace the store's kg graphs with the build's: all graphs swap in at once, or none do.
+    """Replace the store's kg graphs with the build's: all graphs swap in at once, or none do. Graphs the
+    store already holds as built (by the last push's record) are not sent again, unless --full.
 
     Credentials come from KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or ~/.netrc (or the file NETRC names).
     """
@@ -61,14 +64,19 @@ def push_command(
     with bar or nullcontext():
         report = run(ctx, lambda: push(ctx.obj.project, endpoint, graphs=graph or None, batch_size=batch_size,
                                        timeout=timeout, update_endpoint=update_endpoint,
-                                       store_endpoint=store_endpoint, progress=progress))
+                                       store_endpoint=store_endpoint, progress=progress, full=full))
     if fmt == "json":
         emit_json(report.to_dict())
         return
     typer.echo(f"pushed {report.triples} triples in {len(report.graphs)} graphs to {report.endpoint} in "
                f"{report.seconds:.2f}s: {report.requests} requests, {_size(report.bytes)} sent ({report.method})")
-    for pushed in report.graphs:
+    shown = report.graphs if len(report.graphs) <= 20 else report.graphs[:20]
+    for pushed in shown:
         typer.echo(f"  {_short(pushed.graph)}: {pushed.triples} triples")
+    if len(shown) < len(report.graphs):
+        typer.echo(f"  … and {len(report.graphs) - len(shown)} more graphs (--format json lists them all)")
+    if report.unchanged:
+        typer.echo(f"  {len(report.unchanged)} graphs unchanged on the store (not sent; --full sends them)")
     for removed in report.removed:
         typer.echo(f"  removed {_short(removed)} (no longer in the build)")
     if report.stale_dropped:
