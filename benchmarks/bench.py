@@ -6,7 +6,7 @@
 For each size: full build without and with reasoning (load, mint, emit, SHACL, OWL rules, store, TriG),
 `kg check`, an incremental rebuild after one article changes, a cold `kg query` of every stored query, export to
 Turtle and N-Quads, `kg push` to a fresh local `oxigraph serve` (with the store's triple count checked against the
-build's), and a build with HermiT on a small corpus (what the rules replace); wall time and peak memory (max RSS
+build's) and again after one article changes (only what changed is sent), and a build with HermiT on a small corpus (what the rules replace); wall time and peak memory (max RSS
 of the command's process tree) of each. In the same run, three
 references: an rdflib-only pipeline on the same data (parse N-Quads, write Turtle), pyoxigraph's bulk load of the
 same N-Quads (the practical floor) and one raw Graph Store Protocol POST of the N-Quads to another fresh
