@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from .ontology import OntologySources, load_ontology
 from .previous import DELTA_LIMIT, INDEX, PreviousBuild, article_record, update_store
 from .rdfutil import trig_blocks, trig_header
 from .registry import EntityRegistry
+from .util import ByteChunks
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -155,7 +155,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             content = content_digest(folder)
             compiled.hashed += 1
         compiled.sources[folder.name] = (stat, content)
-        print_ = fingerprint(folder, ontology=digest, builder_version=BUILDER_VERSION, ns=ns, content=content)
+        print_ = fingerprint(content, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
         compiled.fingerprints[folder.name] = print_
         hit = previous.article(folder.name, print_, validated=validate) if previous and reuse else None
         if hit is None and cache and reuse:
@@ -287,14 +287,15 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
     before = previous.articles if previous is not None else {}
     changed = [o for o in compiled.outputs if before.get(o.slug, {}).get("fingerprint") != o.fingerprint]
     if previous is not None and len(changed) <= DELTA_LIMIT * max(1, len(compiled.outputs)):
-        kept = {o.slug for o in compiled.outputs} - {o.slug for o in changed}
+        current = {o.slug for o in compiled.outputs}
+        kept = current - {o.slug for o in changed}
         drop = [g for slug in before if slug not in kept
                 for g in (compiled.ns.article_graph(slug), compiled.ns.claims_graph(slug))]
         try:
             update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
                          base_before=previous.base_nquads(), base_after=base_nquads)
             compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),
-                                     "articles_dropped": len(set(before) - kept - {o.slug for o in changed})}
+                                     "articles_dropped": len(set(before) - current)}
             return
         except (OSError, ValueError, SyntaxError):  # an unreadable previous build: load afresh
             shutil.rmtree(target, ignore_errors=True)
@@ -302,7 +303,7 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
     store = ox.Store(str(target))
     store.bulk_extend(compiled.base + compiled.inferred)  # as quads: the blank nodes keep their labels
     for group in _groups(compiled.nquads, LOAD_BYTES):
-        store.bulk_load(_Chunks(group), format=ox.RdfFormat.N_QUADS)
+        store.bulk_load(ByteChunks(group), format=ox.RdfFormat.N_QUADS)
     store.flush()
     del store
     gc.collect()
@@ -324,27 +325,6 @@ def _groups(chunks: list, limit: int) -> list[list]:
         groups[-1].append(chunk)
         size += len(chunk)
     return groups
-
-
-class _Chunks(io.RawIOBase):
-    """A list of byte strings read as one stream (bulk loading without joining them in memory first)."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks, self._index, self._offset = chunks, 0, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while self._index < len(self._chunks):
-            chunk = self._chunks[self._index]
-            if self._offset < len(chunk):
-                n = min(len(buffer), len(chunk) - self._offset)
-                buffer[:n] = chunk[self._offset:self._offset + n]
-                self._offset += n
-                return n
-            self._index, self._offset = self._index + 1, 0
-        return 0
 
 
 def write_trig(compiled: Compiled, path: Path) -> dict[str, tuple[int, int]]:

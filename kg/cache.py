@@ -14,10 +14,12 @@ from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
 from .registry import EntityRecord
 
-__all__ = ["ArticleCache", "SOURCES", "content_digest", "fingerprint", "ontology_digest", "source_stat"]
+__all__ = ["ArticleCache", "SOURCES", "STAT_FIELDS", "content_digest", "fingerprint", "ontology_digest", "source_stat"]
 
 #: An article folder's input files.
 SOURCES = ("article.txt", "facts.yaml")
+#: Numbers source_stat gives per file: size, mtime (ns), ctime (ns), inode.
+STAT_FIELDS = 4
 
 
 def ontology_digest(project: Project) -> str:
@@ -45,15 +47,13 @@ def source_stat(folder: Path) -> list[int]:
             st = os.stat(folder / name)
             out += [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         except OSError:
-            out += [-1, -1, -1, -1]
+            out += [-1] * STAT_FIELDS
     return out
 
 
-def fingerprint(folder: Path, *, ontology: str, builder_version: str, ns: Namespaces,
-                content: str | None = None) -> str:
-    """The content hash of everything an article's output depends on: its files (``content``, when known to be
-    current), the ontology files, the builder version and the base IRI."""
-    content = content or content_digest(folder)
+def fingerprint(content: str, *, ontology: str, builder_version: str, ns: Namespaces) -> str:
+    """The content hash of everything an article's output depends on: its files (``content``: their
+    content_digest), the ontology files, the builder version and the base IRI."""
     return hashlib.sha256(f"{builder_version}\0{ns.base}\0{ontology}\0{content}".encode()).hexdigest()
 
 

@@ -13,7 +13,7 @@ from rdflib.namespace import SH
 from .config import Namespaces
 from .rdfutil import to_rdflib
 from .reason import reason
-from .util import paused_gc
+from .util import ByteChunks, paused_gc
 
 if TYPE_CHECKING:
     from .build import Compiled
@@ -193,11 +193,9 @@ class _ArticleTriples:
         self.compiled, self.content, self._passes = compiled, set(), 0
 
     def __iter__(self):
-        from .build import _Chunks
-
         first, content = self._passes == 0, self.content
         self._passes += 1
-        for q in ox.parse(_Chunks(self.compiled.nquads), format=ox.RdfFormat.N_QUADS):
+        for q in ox.parse(ByteChunks(self.compiled.nquads), format=ox.RdfFormat.N_QUADS):
             if first and q.graph_name.value.endswith("/claims"):
                 content.add(q.subject.value)
             yield q.triple

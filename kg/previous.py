@@ -18,8 +18,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .articles import ArticleOutput, ArticleSummary
+from .cache import STAT_FIELDS
 from .config import Project
 from .registry import EntityRecord
+from .util import ByteChunks
 
 __all__ = ["INDEX", "PreviousBuild", "article_record", "update_store"]
 
@@ -84,7 +86,8 @@ class PreviousBuild:
         record = self.articles.get(slug)
         if record is None or record.get("stat") != stat:
             return None
-        if max(stat[1], stat[2], stat[5], stat[6]) >= self.started_ns - RACY_NS:
+        touched = max(stat[i + k] for i in range(0, len(stat), STAT_FIELDS) for k in (1, 2))  # mtime, ctime
+        if touched >= self.started_ns - RACY_NS:
             return None
         return record.get("content")
 
@@ -120,8 +123,6 @@ def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable
     the ontology/shapes/inferred quads changed from the N-Quads ``base_before`` to ``base_after`` (compared as
     lines: only what differs is parsed). The previous store is not touched: a checkpoint shares its immutable
     files (hard links) and every change goes to new ones."""
-    from .build import _Chunks
-
     ox.Store.read_only(str(previous.folder / "store")).backup(str(target))
     store = ox.Store(str(target))
     try:
@@ -131,7 +132,7 @@ def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable
         for quad in ox.parse(b"\n".join(before - after), format=ox.RdfFormat.N_QUADS):
             store.remove(quad)
         store.extend(ox.parse(b"\n".join(after - before), format=ox.RdfFormat.N_QUADS))  # blank-node labels kept
-        store.load(_Chunks(load), format=ox.RdfFormat.N_QUADS)
+        store.load(ByteChunks(load), format=ox.RdfFormat.N_QUADS)
         store.flush()
     finally:
         del store

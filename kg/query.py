@@ -221,6 +221,11 @@ def open_store(project: Project) -> ox.Store:
     return ox.Store.read_only(str(path))
 
 
+#: What a scan of a query's text steps over whole: comments, strings and IRIs (braces or keywords inside them do
+#: not count).
+_OPAQUE = r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>"""
+
+
 def run_local(store: ox.Store, query: StoredQuery, bindings: dict, ns: Namespaces, *,
               sort_here: bool = True) -> QueryResult:
     """Run a query on the embedded store over the union of its graphs; refuse updates.
@@ -259,8 +264,7 @@ def _run(store: ox.Store, query: StoredQuery, text: str, prefixes: dict[str, str
     return QueryResult("graph", triples=list(answer))
 
 
-_ORDER_TOKENS = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|[{}()]|\bORDER\s+BY\b""",
-                           re.IGNORECASE)
+_ORDER_TOKENS = re.compile(_OPAQUE + r"""|[{}()]|\bORDER\s+BY\b""", re.IGNORECASE)
 _ORDER_KEY = re.compile(r"\s*(?:#[^\n]*\s*)*(?:([?$]\w+)|(ASC|DESC)\s*\(\s*([?$]\w+)\s*\))", re.IGNORECASE)
 
 
@@ -343,7 +347,7 @@ def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict] | No
     return ordered
 
 
-_LEXEME = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|(?<![?$\w])WHERE\b|\{""", re.IGNORECASE)
+_LEXEME = re.compile(_OPAQUE + r"""|(?<![?$\w])WHERE\b|\{""", re.IGNORECASE)
 
 
 def with_bindings(query: StoredQuery, bindings: dict) -> str:

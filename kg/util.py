@@ -1,11 +1,13 @@
-"""Two helpers the stages share: reachability over a small adjacency map, and a paused cycle collector."""
+"""Helpers the stages share: reachability over a small adjacency map, a paused cycle collector, and byte
+chunks read as one stream."""
 from __future__ import annotations
 
 import gc
+import io
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["reachable", "paused_gc"]
+__all__ = ["reachable", "paused_gc", "ByteChunks"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -30,3 +32,24 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class ByteChunks(io.RawIOBase):
+    """A list of byte strings read as one stream (bulk loading without joining them in memory first)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks, self._index, self._offset = chunks, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._index < len(self._chunks):
+            chunk = self._chunks[self._index]
+            if self._offset < len(chunk):
+                n = min(len(buffer), len(chunk) - self._offset)
+                buffer[:n] = chunk[self._offset:self._offset + n]
+                self._offset += n
+                return n
+            self._index, self._offset = self._index + 1, 0
+        return 0
