@@ -66,6 +66,7 @@ class ArticleOutput:
     validated: bool = False  # whether the article's graphs went through the SHACL shapes
     sheet: FactSheet | None = None  # kept when compiled in this process
     record: dict | None = None  # its entry in the previous build's index, when taken from there
+    contribution: object = None  # kg.modular.Contribution, when reasoned over as it was compiled
 
 
 def output_prefixes(ns: Namespaces) -> dict[str, str]:
@@ -118,6 +119,7 @@ class _Context:
     validate: bool
     validator: object = None  # kg.validate.Validator, compiled once before the workers start
     cache: object = None  # kg.cache.ArticleCache where each compiled article is kept, or None
+    modular: object = None  # kg.modular.Modular: each article's contribution is reasoned over in the worker
 
 
 _CONTEXT: _Context | None = None  # what forked workers inherit
@@ -136,6 +138,8 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
             continue
         if ctx.validate:
             _validate(ctx, output, quads)
+        if ctx.modular is not None:
+            output.contribution = ctx.modular.contribution(output.slug, quads)
         if ctx.cache is not None:
             ctx.cache.put(output)
         if not keep_sheets:
@@ -155,7 +159,7 @@ def _validate(ctx: _Context, output: ArticleOutput, quads: list[ox.Quad]) -> Non
 
 def compile_articles(project: Project, sources: OntologySources, ns: Namespaces, todo: list[tuple[Path, str]], *,
                      validate: bool, keep_sheets: bool, cache=None,
-                     progress: Callable[[int, int, str], None] | None = None) -> Iterator[ArticleOutput]:
+                     progress: Callable[[int, int, str], None] | None = None, modular=None) -> Iterator[ArticleOutput]:
     """Compile (and validate) the given articles, yielding their outputs in the order given; an article that
     fails raises its error when its turn comes. Many articles are spread over worker processes. Each compiled
     article goes into ``cache`` as soon as it is made (its SHACL problems with it: a cached article that failed
@@ -166,7 +170,7 @@ def compile_articles(project: Project, sources: OntologySources, ns: Namespaces,
         from .validate import compile_shapes
 
         validator = compile_shapes(sources.shapes, sources.ontology)
-    _CONTEXT = _Context(project, sources, ns, validate, validator, cache)
+    _CONTEXT = _Context(project, sources, ns, validate, validator, cache, modular)
     batches = [[(str(folder), print_) for folder, print_ in todo[i:i + BATCH]] for i in range(0, len(todo), BATCH)]
     workers = min(jobs(), len(batches))
     done = 0

@@ -29,6 +29,7 @@ from .util import ByteChunks
 
 if TYPE_CHECKING:
     from .check import CheckReport
+    from .modular import Modular, State
 
 __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "BUILDER_VERSION", "load_article"]
 
@@ -62,6 +63,9 @@ class Compiled:
     hashed: int = 0  # articles whose files were read to hash them (the others' stat matched the previous build)
     started_ns: int = 0  # when compiling began (files changed after it are hashed again by the next build)
     base_nquads: bytes = b""  # the ontology, shapes and inferred quads as written to kg.nq
+    modular: Modular | None = None  # the rules ready to reason per article (kg.modular), when the build does
+    reasoning: dict = field(default_factory=dict)  # how the entailments were made (per article or not, and why)
+    reasoning_state: State | None = None  # what the next build needs to reason per article
     _article_quads: list[ox.Quad] | None = None
 
     def article_quads(self) -> list[ox.Quad]:
@@ -119,6 +123,7 @@ class BuildReport:
                 "rebuilt": [entry.slug for entry in self.compiled.fresh], "reused": self.compiled.reused,
                 "articles": [a.to_dict() for a in self.compiled.articles],
                 "store": self.compiled.store_update, "hashed": self.compiled.hashed,
+                "reasoning": self.compiled.reasoning,
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3),
                 "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()}}
 
@@ -133,17 +138,24 @@ def article_dirs(project: Project) -> list[Path]:
 def compile_project(project: Project, ns: Namespaces | None = None, *,
                     progress: Callable[[int, int, str], None] | None = None,
                     cache: ArticleCache | None = None, validate: bool = False, reuse: bool = True,
-                    previous: PreviousBuild | None = None) -> Compiled:
+                    previous: PreviousBuild | None = None, per_article_reasoning: bool = False) -> Compiled:
     """Load and check every source and emit all quads, in memory; raise on the first bad input (in article
     order). ``validate``: run the SHACL shapes on the freshly loaded articles as they are compiled. ``cache``:
     where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged; an unchanged
-    article is taken from the ``previous`` build's own files first (one read for all of them)."""
+    article is taken from the ``previous`` build's own files first (one read for all of them).
+    ``per_article_reasoning``: compile the rules now, and let each freshly compiled article's contribution to the
+    shared individuals be reasoned over as it is compiled (kg.modular)."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
     base = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
     base += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
     compiled = Compiled(ns, sources, [], base, shacl=[] if validate else None, previous=previous,
                         started_ns=time.time_ns())
+    if per_article_reasoning:
+        from .modular import Modular
+        from .rules import compile_rules
+
+        compiled.modular = Modular(compile_rules(sources.ontology), ns.ids, ns.inferred_graph)
     folders = article_dirs(project)
     digest = ontology_digest(project)
     slots: list[ArticleOutput | None] = []
@@ -166,7 +178,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         else:
             compiled.reused.append(folder.name)
     fresh = compile_articles(project, sources, ns, todo, validate=validate, keep_sheets=True, cache=cache,
-                             progress=progress)
+                             progress=progress, modular=compiled.modular)
     registry = EntityRegistry()
     for slot in slots:
         output = slot if slot is not None else next(fresh)
@@ -206,7 +218,7 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     ns = namespaces()
     previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
     compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
-                               previous=previous)
+                               previous=previous, per_article_reasoning=reasoning and reasoner == "rules")
     phases["compile"] = time.perf_counter() - started
     report = None
     key = f"{reasoner} {compiled.inputs_key()}"
@@ -217,6 +229,7 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
             raise check_failed(report)
         if cached_inferences is not None:
             report.consistent, report.inferred = True, cached_inferences
+            compiled.reasoning_state = _kept_state(compiled)
         compiled.inferred = report.inferred
     phases["check"] = time.perf_counter() - started - sum(phases.values())
     output = write_outputs(project, compiled, phases) if write else None
@@ -226,6 +239,20 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
             cache.put_inferred(key, compiled.base_nquads)
         phases["cache"] = time.perf_counter() - started - sum(phases.values())
     return BuildReport(compiled, output, time.perf_counter() - started, report, phases)
+
+
+def _kept_state(compiled: Compiled) -> State | None:
+    """The previous build's per-article reasoning state, if it was made for these very articles."""
+    from .modular import STATE, State
+
+    if compiled.modular is None or compiled.previous is None:
+        return None
+    state = State.load(compiled.previous.folder / STATE, compiled.modular.key)
+    if state is None or state.note or \
+            {slug: kept[0] for slug, kept in state.articles.items()} != compiled.fingerprints:
+        return None
+    compiled.reasoning = {"per_article": True, "reasoned": 0}
+    return state
 
 
 def check_failed(report: CheckReport) -> CheckError:
@@ -263,6 +290,10 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                                                           compiled.sources[output.slug])
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
         (staging / INDEX).write_text(json.dumps(index, separators=(",", ":")))
+        if compiled.reasoning_state is not None:
+            from .modular import STATE
+
+            compiled.reasoning_state.save(staging / STATE)
         if phases is not None:
             phases["store"] = mark - started
             phases["trig"] = time.perf_counter() - mark

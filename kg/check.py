@@ -217,13 +217,47 @@ def _rules(compiled: Compiled, data: _ArticleTriples, trace: dict[str, str], rep
     from .diagnose import materialise_asserted
     from .rules import compile_rules
 
-    result = compile_rules(compiled.ontology.ontology).run(data, individuals_prefix=compiled.ns.ids)
+    corpus = _per_article(compiled, report)
+    if report.consistent:
+        return
+    rules = compiled.modular.rules if compiled.modular is not None else compile_rules(compiled.ontology.ontology)
+    result = rules.run(data, individuals_prefix=compiled.ns.ids, keep_engine=corpus is not None)
     report.consistent = result.consistent
     if result.consistent:
         report.inferred = materialise_asserted(compiled, result.inferred, result.asserted_types,
                                                result.asserted_labels, data.content)
+        if corpus is not None:
+            compiled.reasoning_state = state = corpus.record(result.engine, report.inferred)
+            compiled.reasoning.update(per_article=False, reasoned=len(compiled.outputs),
+                                      next=state.note or "per article")
     else:
         report.problems += [Problem("owl", f"inconsistent: {message}; fix the statements about it (its types, or "
                                            "the property that points at it)", individual, None, None,
                                     trace.get(individual))
                             for individual, message in sorted(set(result.clashes))]
+
+
+def _per_article(compiled: Compiled, report: CheckReport):
+    """Reason per article from the previous build's state (kg.modular) when it can; else return the corpus for
+    the whole-corpus run to record its state (or None when this build keeps none)."""
+    from .modular import STATE, Corpus, State, Unsupported
+
+    if compiled.modular is None:
+        return None
+    previous, why = None, "no previous build to start from (or a full build)"
+    if compiled.previous is not None:
+        previous = State.load(compiled.previous.folder / STATE, compiled.modular.key)
+        why = "the previous build kept no state for it" if previous is None else previous.note
+    corpus = Corpus(compiled.modular, [(o.slug, o.fingerprint, o.nquads, o.contribution) for o in compiled.outputs],
+                    previous)  # what each unchanged article contributes comes from the previous state
+    compiled.reasoning = {"per_article": False, "why": why}
+    if previous is not None and not previous.note:
+        try:
+            inferred, state, reasoned = corpus.rebuild()
+        except Unsupported as err:
+            compiled.reasoning["why"] = str(err)
+        else:
+            report.consistent, report.inferred = True, inferred
+            compiled.reasoning_state = state
+            compiled.reasoning = {"per_article": True, "reasoned": len(reasoned)}
+    return corpus

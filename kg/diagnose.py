@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .build import Compiled
     from .check import Problem
 
-__all__ = ["materialise", "materialise_asserted", "diagnose", "disjoint_groups"]
+__all__ = ["materialise", "materialise_asserted", "entailed", "entailment_quads", "diagnose", "disjoint_groups"]
 
 MAX_NARROWING_RUNS = 12
 
@@ -50,24 +50,38 @@ def materialise_asserted(compiled: Compiled, inferred: list[ox.Triple], asserted
                          asserted_labels: dict[tuple[str, str], tuple[str, ...]], content: set[str]) -> list[ox.Quad]:
     """:func:`materialise` for the rule reasoner, which reports what the data asserts (types by subject, object
     properties by pair) instead of keeping the data: the same quads, without a set of every triple in memory."""
-    inverse = inverse_properties(compiled.ontology.ontology)
-    prefix, type_ = compiled.ns.ids, RDF + "type"
+    triples = entailed(((t.subject.value, t.predicate.value, t.object.value) for t in inferred), asserted_types,
+                       asserted_labels, inverse_properties(compiled.ontology.ontology), compiled.ns.ids)
+    return entailment_quads(triples, content, compiled.ns.inferred_graph)
+
+
+def entailed(inferred, asserted_types: dict[str, tuple[str, ...]],
+             asserted_labels: dict[tuple[str, str], tuple[str, ...]], inverse: dict[str, set[str]],
+             prefix: str) -> set[tuple[str, str, str]]:
+    """The reported (subject, predicate, object) IRIs plus the inverse values owlready2 leaves implicit (of what is
+    reported and of what is asserted), less what the data asserts."""
+    type_ = RDF + "type"
 
     def known(s: str, p: str, o: str) -> bool:
         return o in asserted_types.get(s, ()) if p == type_ else p in asserted_labels.get((s, o), ())
 
     new: set[tuple[str, str, str]] = set()
-    for t in inferred:
-        s, p, o = t.subject.value, t.predicate.value, t.object.value
+    for s, p, o in inferred:
         if known(s, p, o):
             continue
         new.add((s, p, o))
-        if isinstance(t.object, ox.NamedNode) and o.startswith(prefix):
+        if p != type_ and o.startswith(prefix):
             new.update((o, q, s) for q in inverse.get(p, ()))
     for (s, o), properties in asserted_labels.items():  # the inverse values of what is asserted
         if o.startswith(prefix):
             new.update((o, q, s) for p in properties for q in inverse.get(p, ()))
-    plain, claimed = ox.NamedNode(compiled.ns.inferred_graph), ox.NamedNode(compiled.ns.inferred_graph + "/claims")
+    return {t for t in new if not known(*t)}
+
+
+def entailment_quads(triples: set[tuple[str, str, str]], content: set[str], inferred_graph: str) -> list[ox.Quad]:
+    """Entailments as quads, sorted: those that touch a claim's content in <inferred>/claims, the rest in
+    <inferred> (inferring from what a source claims must not turn the claim into a fact)."""
+    plain, claimed = ox.NamedNode(inferred_graph), ox.NamedNode(inferred_graph + "/claims")
     nodes: dict[str, ox.NamedNode] = {}
 
     def node(iri: str) -> ox.NamedNode:
@@ -77,7 +91,7 @@ def materialise_asserted(compiled: Compiled, inferred: list[ox.Triple], asserted
         return named
 
     quads = [ox.Quad(node(s), node(p), node(o), claimed if s in content or o in content else plain)
-             for s, p, o in new if not known(s, p, o)]
+             for s, p, o in triples]
     return sorted(quads, key=str)
 
 

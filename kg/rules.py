@@ -60,7 +60,7 @@ from .rdfutil import PREFIXES
 from .reason import _OWL2_DATATYPES
 from .util import paused_gc, reachable
 
-__all__ = ["RuleResult", "Rules", "compile_rules"]
+__all__ = ["RuleResult", "Rules", "compile_rules", "report_tuples"]
 
 RDF_TYPE = RDF + "type"
 THING, NOTHING, SAME_AS = OWL + "Thing", OWL + "Nothing", OWL + "sameAs"
@@ -164,6 +164,8 @@ class RuleResult:
     #: properties between them (what kg.diagnose.materialise_asserted needs instead of the data itself).
     asserted_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     asserted_labels: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    engine: object = None  # the saturated engine, when asked for (Rules.run(keep_engine=True))
+    drift: bool = False  # the data added types to the ontology's own individuals (they were classified again)
 
 
 # -- reading the TBox ------------------------------------------------------------------------------------------
@@ -949,10 +951,11 @@ class Rules:
             if q in t.functional_objects and sum(1 for b in values if b in w) > 1:
                 raise reader.fail(f"two owl:someValuesFrom on the functional {short(q)}", c)
 
-    def run(self, data: Iterable[ox.Triple], *, individuals_prefix: str) -> RuleResult:
+    def run(self, data: Iterable[ox.Triple], *, individuals_prefix: str, keep_engine: bool = False) -> RuleResult:
         """Reason over the data: consistency, the clashes that break it, and what HermiT + owlready2 would report.
         ``data`` is iterated once, or twice when the data adds types to the ontology's own individuals (a
-        re-iterable stream of triples is enough: none is kept)."""
+        re-iterable stream of triples is enough: none is kept). ``keep_engine``: the result keeps the saturated
+        engine (kg.modular compares its facts about shared individuals with the per-article ones)."""
         started = time.perf_counter()
         with paused_gc():
             engine = self._engine(self.sup, self.actions)
@@ -965,11 +968,21 @@ class Rules:
                       if c not in self.base_types.get(n, EMPTY) and (n, RDF_TYPE, c) not in self.extra_facts)
         if drift:  # the data says more about the ontology's own individuals: classify again knowing it
             result = Rules(self.ontology, self.extra_facts + drift).run(data, individuals_prefix=individuals_prefix)
-            result.seconds = time.perf_counter() - started
+            result.seconds, result.drift = time.perf_counter() - started, True
             return result
         with paused_gc():
             inferred = _report(engine, self.tbox, self.sup, asserted_types, asserted_labels, individuals_prefix)
-        return RuleResult(True, inferred, [], time.perf_counter() - started, asserted_types, asserted_labels)
+        return RuleResult(True, inferred, [], time.perf_counter() - started, asserted_types, asserted_labels,
+                          engine=engine if keep_engine else None)
+
+    def drift(self, engine: _Engine) -> bool:
+        """Whether the data gave the ontology's own individuals classes the ontology alone does not."""
+        return any(c not in self.base_types.get(n, EMPTY) and (n, RDF_TYPE, c) not in self.extra_facts
+                   for n in self.nominals for c in engine.types.get(n, EMPTY))
+
+    def engine(self) -> _Engine:
+        """A fresh engine holding the ontology's own individuals, for kg.modular."""
+        return self._engine(self.sup, self.actions)
 
 
 # -- loading the data and reporting ------------------------------------------------------------------------------
@@ -1060,6 +1073,16 @@ _STRING_RANGES = {XSD + "string", RDF + "PlainLiteral", RDFS + "Literal"}
 def _report(engine: _Engine, tb: _TBox, sup: dict[str, frozenset[str]], asserted_types: dict,
             asserted_labels: dict, prefix: str) -> list[ox.Triple]:
     """What owlready2 writes from HermiT's answers: most specific new types and most specific new property values."""
+    out = report_tuples(engine, tb, sup, asserted_types, asserted_labels, prefix)
+    nodes: dict[str, ox.NamedNode | ox.BlankNode] = {}
+    for x in {x for triple in out for x in triple}:
+        nodes[x] = ox.BlankNode(x[2:]) if x.startswith("_:") else ox.NamedNode(x)
+    return [ox.Triple(nodes[s], nodes[p], nodes[o]) for s, p, o in out]
+
+
+def report_tuples(engine: _Engine, tb: _TBox, sup: dict[str, frozenset[str]], asserted_types: dict,
+                  asserted_labels: dict, prefix: str) -> list[tuple[str, str, str]]:
+    """:func:`_report` as sorted (subject, predicate, object) strings."""
     named = tb.named | {c for cs in asserted_types.values() for c in cs if not c.startswith("_:")}
     direct: dict[frozenset, tuple[str, ...]] = {}
     new_types: dict[tuple, tuple[str, ...]] = {}
@@ -1091,10 +1114,7 @@ def _report(engine: _Engine, tb: _TBox, sup: dict[str, frozenset[str]], asserted
         back = asserted_labels.get((key[1], key[0]), ())
         out += [(key[0], q, key[1]) for q in keep if q not in have and not (q in inverse and inverse[q] in back)]
     out.sort()
-    nodes: dict[str, ox.NamedNode | ox.BlankNode] = {}
-    for x in {x for triple in out for x in triple}:
-        nodes[x] = ox.BlankNode(x[2:]) if x.startswith("_:") else ox.NamedNode(x)
-    return [ox.Triple(nodes[s], nodes[p], nodes[o]) for s, p, o in out]
+    return out
 
 
 def _most_specific(ts: frozenset[str], named: set[str], sup: dict[str, frozenset[str]]) -> tuple[str, ...]:

@@ -186,6 +186,8 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
     second = build()
     assert sorted(second["rebuilt"]) == ["synthetic-00007", "synthetic-00024"] and len(second["reused"]) == 21
     assert second["store"] == {"from_previous": True, "articles_loaded": 2, "articles_dropped": 1}
+    assert second["reasoning"]["per_article"] is True, second["reasoning"]  # not the whole corpus again
+    assert 2 <= second["reasoning"]["reasoned"] < 23
     ground, data = _store_quads(project)
     assert ground != before  # the change went in
     files = {name: (project / "build" / "current" / name).read_bytes() for name in ("kg.trig", "kg.nq")}

@@ -1,0 +1,495 @@
+"""Reasoning one article at a time, so that a rebuild reasons over what changed and still gets the entailments of
+a run over the whole corpus.
+
+Every individual of the graph is *local* to one article (``<ids><slug>`` and ``<ids><slug>/...``: its claims,
+events, spans...) or *shared* (entities, propositions, the ontology's own individuals). Articles meet only through
+shared individuals, so the corpus' entailments split in three:
+
+- what each article *alone* entails about shared individuals (its :class:`Contribution`: kept per article, keyed
+  by its fingerprint, so only changed articles are reasoned over to get it);
+- the *shared model*: every contribution together, saturated by the rules (small: shared individuals only);
+- each article's entailments about its own individuals: the rules over the article's data plus the part of the
+  shared model its individuals can reach (the *slice*).
+
+That is exact under conditions checked every time, not assumed: no article's individuals reach another article's
+(a property chain, transitive or functional property through a shared individual could join them), an article
+given its slice entails nothing about shared individuals that the shared model lacks (articles do not derive
+shared facts together), the data adds nothing to the ontology's own individuals, and claims graphs describe only
+the article's own individuals. When a condition fails, or anything is inconsistent (the whole-corpus run names the
+clashes), :class:`Unsupported` sends the build back to the whole-corpus run, which also records whether the next
+build may reason per article. Tests compare both ways on generated corpora.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .diagnose import entailed, entailment_quads
+from .errors import ReasonerError
+from .reason import inverse_properties
+from .rules import EMPTY, RDF_TYPE, Rules, _load, report_tuples
+from .util import paused_gc
+
+__all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported"]
+
+#: The per-article reasoning state, next to the store of each build.
+STATE = "reasoning.pickle"
+STATE_VERSION = 1
+
+
+class Unsupported(Exception):
+    """This corpus (or this change) needs the whole-corpus run; the message says why (shown in the build report)."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one article alone entails about shared individuals, in names stable across processes and builds."""
+
+    ok: str  # "" when the article can be reasoned over on its own, else why not
+    types: dict  # shared individual -> its classes (beyond what the ontology alone gives it)
+    labels: dict  # (shared, shared) -> the object properties between them
+    values: dict  # (tracked datatype property, shared individual) -> its values
+    asserted_types: dict  # shared individual -> the classes the article asserts of it
+    asserted_labels: dict  # (shared, shared) -> the properties the article asserts between them
+    neighbours: frozenset  # the shared individuals the article's own individuals are related to
+    joins: frozenset = frozenset()  # ("in" | "out", shared, property): edges the rules could join articles by
+
+
+class _Names:
+    """Class nodes are IRIs or blank nodes of the ontology, whose labels change with every parse: blank ones get
+    a name from their structure (``expr:<hash>``) in what is kept between builds."""
+
+    def __init__(self, rules: Rules) -> None:
+        exprs = rules.tbox.exprs
+        names: dict[str, str] = {}
+
+        def name(node: str, seen: frozenset = frozenset()) -> str:
+            if not node.startswith("_:"):
+                return node
+            if node in names:
+                return names[node]
+            if node in seen:
+                return "cycle"
+            expr = exprs[node]
+            if expr[0] == "and":
+                body = "and(" + ",".join(sorted(name(m, seen | {node}) for m in expr[1])) + ")"
+            elif expr[0] == "some":
+                body = f"some({expr[1]},{name(expr[2], seen | {node})})"
+            else:
+                body = f"value({expr[1]},{expr[2]!r})"
+            names[node] = "expr:" + hashlib.sha256(body.encode()).hexdigest()[:24]
+            return names[node]
+
+        for node in exprs:
+            name(node)
+        self.out = names
+        self.back: dict[str, list[str]] = {}
+        for node, stable in names.items():
+            self.back.setdefault(stable, []).append(node)
+
+    def stable(self, classes: Iterable[str]) -> frozenset[str]:
+        return frozenset(self.out.get(c, c) for c in classes)
+
+    def local(self, classes: Iterable[str]) -> frozenset[str]:
+        out: set[str] = set()
+        for c in classes:
+            out.update(self.back.get(c, (c,)))
+        return frozenset(out)
+
+
+class Modular:
+    """The compiled rules, ready to reason per article (one per process: workers inherit it)."""
+
+    def __init__(self, rules: Rules, ids: str, inferred_graph: str) -> None:
+        self.rules, self.ids, self.inferred_graph = rules, ids, inferred_graph
+        self.names = _Names(rules)
+        t = rules.tables
+        #: where the rules could join two articles through a shared individual x: an edge from one article's
+        #: individual into x by a first link of a property chain (or a transitive property), and one from x to
+        #: another article's individual by the second link; or two values of a functional property of x
+        self.firsts = frozenset(q for q, fire in t.fire.items() if fire[3])
+        self.seconds = {q: frozenset(p for p, _ in fire[4]) for q, fire in t.fire.items() if fire[4]}
+        self.functional = frozenset(t.functional_objects)
+        self.follow = frozenset(t.need_succ)  # properties along which the rules look further (chains, merges)
+        self.inverse = inverse_properties(rules.ontology)
+        base = rules.engine()
+        base.run()
+        self.base_types, self.base_lab = dict(base.types), dict(base.lab)
+        self.base_values = {(q, x): frozenset(base.values(q, x)) for q in t.tracked for x in base.first[q]}
+        self.key = hashlib.sha256(repr((STATE_VERSION, sorted(map(str, rules.ontology)), ids)).encode()).hexdigest()
+
+    # -- one article alone -----------------------------------------------------------------------------------
+
+    def contribution(self, slug: str, quads: Iterable[ox.Quad]) -> Contribution:
+        """Reason over one article's two graphs alone; keep what it entails about shared individuals."""
+        doc = self.ids + slug
+        local = _local_test(doc)
+        triples, content = [], False
+        for q in quads:
+            triples.append(q.triple)
+            if q.graph_name.value.endswith("/claims") and not local(q.subject.value):
+                content = True
+        try:
+            with paused_gc():
+                engine = self.rules.engine()
+                asserted_types, asserted_labels = _load(engine, self.rules.tbox, triples)
+                engine.run()
+        except ReasonerError as err:  # the whole-corpus run reports it
+            return Contribution(str(err), {}, {}, {}, {}, {}, frozenset())
+        joins = self._joins(engine, local)
+        why = self._why_not(engine, local)
+        if content:
+            why = why or "a claims graph describes an individual the article shares with others"
+        names = self.names
+        types = {x: names.stable(ts) for x, ts in engine.types.items()
+                 if not local(x) and ts != self.base_types.get(x)}
+        labels = {k: v for k, v in engine.lab.items()
+                  if not local(k[0]) and not local(k[1]) and v != self.base_lab.get(k)}
+        values = self._values(engine, lambda x: not local(x))
+        neighbours = frozenset(b if local(a) else a for a, b in engine.lab if local(a) != local(b))
+        return Contribution(
+            why, types, labels, values,
+            {x: tuple(names.stable(cs)) for x, cs in asserted_types.items() if not local(x)},
+            {k: v for k, v in asserted_labels.items() if not local(k[0]) and not local(k[1])}, neighbours, joins)
+
+    def _joins(self, engine, local) -> frozenset:
+        out = set()
+        firsts, seconds, functional = self.firsts, self.seconds, self.functional
+        for (a, b), labels in engine.lab.items():
+            if local(a) == local(b):
+                continue
+            if local(a):
+                out.update(("in", b, q) for q in labels if q in firsts)
+            else:
+                out.update(("out", a, q) for q in labels if q in seconds or q in functional)
+        return frozenset(out)
+
+    def _values(self, engine, keep) -> dict:
+        out = {}
+        for q in self.rules.tables.tracked:
+            for x in engine.first[q]:
+                if keep(x):
+                    values = frozenset(engine.values(q, x))
+                    if values != self.base_values.get((q, x)):
+                        out[(q, x)] = values
+        return out
+
+    def _why_not(self, engine, local) -> str:
+        if engine.final_clashes(self.rules.unsat):
+            return "inconsistent"
+        if self.rules.drift(engine):
+            return "the data adds classes to the ontology's own individuals"
+        return ""
+
+    # -- the shared model --------------------------------------------------------------------------------------
+
+    def shared_model(self, contributions: dict[str, Contribution]) -> SharedModel:
+        """Every article's contribution, saturated; Unsupported if that is inconsistent or not modular."""
+        for slug, c in contributions.items():
+            if c.ok:
+                raise Unsupported(f"article {slug}: {c.ok}")
+        with paused_gc():
+            engine = self.rules.engine()
+            asserted_types: dict[str, set] = {}
+            asserted_labels: dict[tuple, set] = {}
+            for slug in sorted(contributions):
+                c = contributions[slug]
+                for x in c.neighbours:
+                    if _owner(x, self.ids, contributions):
+                        raise Unsupported(f"article {slug} refers to {x}, another article's own individual")
+                for x, ts in c.types.items():
+                    engine.type(x, self.names.local(ts))
+                for k, labels in c.labels.items():
+                    engine.label(k, labels)
+                for (q, x), values in c.values.items():
+                    for v in values:
+                        engine._first_value(q, x, v)
+                for x, cs in c.asserted_types.items():
+                    asserted_types.setdefault(x, set()).update(self.names.local(cs))
+                for k, ps in c.asserted_labels.items():
+                    asserted_labels.setdefault(k, set()).update(ps)
+            engine.run()
+        joins = Joins(self)
+        for slug in sorted(contributions):
+            joins.add(slug, contributions[slug].joins)
+        if engine.final_clashes(self.rules.unsat):
+            raise Unsupported("inconsistent")
+        if self.rules.drift(engine):
+            raise Unsupported("the data adds classes to the ontology's own individuals")
+        return SharedModel(self, engine, {x: tuple(sorted(cs)) for x, cs in asserted_types.items()},
+                           {k: tuple(sorted(ps)) for k, ps in asserted_labels.items()}, joins)
+
+    # -- one article, given the shared model -------------------------------------------------------------------
+
+    def article(self, slug: str, quads: Iterable[ox.Quad], model: SharedModel) -> list[ox.Quad]:
+        """The entailments that touch the article's own individuals, as the whole-corpus run makes them."""
+        doc = self.ids + slug
+        local = _local_test(doc)
+        triples, content = [], set()
+        for q in quads:
+            triples.append(q.triple)
+            if q.graph_name.value.endswith("/claims"):
+                content.add(q.subject.value)
+        with paused_gc():
+            engine = self.rules.engine()
+            for x in model.reach(_neighbours_of(triples, local)):
+                model.give(engine, x)
+            asserted_types, asserted_labels = _load(engine, self.rules.tbox, triples)
+            engine.run()
+            why = self._why_not(engine, local)
+            if why:
+                raise Unsupported(f"article {slug}: {why}")
+            model.covers(engine, local, slug)
+            model.joins.check(slug, self._joins(engine, local))
+            reported = report_tuples(engine, self.rules.tbox, self.rules.sup, asserted_types, asserted_labels,
+                                     self.ids)
+        triples_out = entailed(reported, asserted_types, asserted_labels, self.inverse, self.ids)
+        mine = {t for t in triples_out if local(t[0]) or local(t[2])}
+        return entailment_quads(mine, content, self.inferred_graph)
+
+
+def _local_test(doc: str):
+    prefix = doc + "/"
+    return lambda x: x == doc or x.startswith(prefix)
+
+
+def _neighbours_of(triples: list[ox.Triple], local) -> set[str]:
+    """The shared individuals the article's data mentions (the slice starts from them)."""
+    out = set()
+    for t in triples:
+        if type(t.object) is ox.NamedNode and t.predicate.value != RDF_TYPE:
+            s, o = t.subject.value, t.object.value
+            if local(s) != local(o):
+                out.add(o if local(s) else s)
+    return out
+
+
+class Joins:
+    """The edges between shared individuals and articles' own ones that rules could join articles by, by article."""
+
+    def __init__(self, modular: Modular) -> None:
+        self.m = modular
+        self.by: dict[tuple[str, str, str], set[str]] = {}  # (direction, shared, property) -> articles
+
+    def add(self, slug: str, joins: frozenset) -> None:
+        self.check(slug, joins)
+        for j in joins:
+            self.by.setdefault(j, set()).add(slug)
+
+    def check(self, slug: str, joins: frozenset) -> None:
+        """Unsupported if these edges of the article and another article's could be joined by a rule."""
+        m = self.m
+        for direction, x, q in joins:
+            if direction == "out":
+                partners = [("in", x, p) for p in m.seconds.get(q, ())]
+                if q in m.functional:
+                    partners.append(("out", x, q))
+            else:
+                partners = [("out", x, r) for r, firsts in m.seconds.items() if q in firsts]
+            for partner in partners:
+                if self.by.get(partner, set()) - {slug}:
+                    raise Unsupported(f"article {slug} and another one relate their own individuals to {x} by "
+                                      f"{q} and a property the rules join it with")
+
+
+class SharedModel:
+    """The saturated facts about shared individuals, and what the rules need of them for one article."""
+
+    def __init__(self, modular: Modular, engine, asserted_types: dict, asserted_labels: dict, joins: Joins) -> None:
+        self.m, self.engine, self.joins = modular, engine, joins
+        self.asserted_types, self.asserted_labels = asserted_types, asserted_labels
+        self.out: dict[str, dict[str, frozenset]] = {}
+        for (a, b), labels in engine.lab.items():
+            if labels != modular.base_lab.get((a, b)):
+                self.out.setdefault(a, {})[b] = labels
+        self.values = modular._values(engine, lambda x: True)
+        self.types = {x: ts for x, ts in engine.types.items() if ts != modular.base_types.get(x)}
+
+    def reach(self, start: Iterable[str]) -> set[str]:
+        """The shared individuals the rules can get to from ``start``: along the properties they look further on."""
+        follow = self.m.follow
+        seen = set(start)
+        stack = list(seen)
+        while stack:
+            x = stack.pop()
+            for y, labels in self.out.get(x, {}).items():
+                if y not in seen and labels & follow:
+                    seen.add(y)
+                    stack.append(y)
+        return seen
+
+    def give(self, engine, x: str) -> None:
+        """Put what the model knows of x (classes, values, relations to other shared individuals) into an engine."""
+        ts = self.types.get(x)
+        if ts:
+            engine.type(x, ts)
+        for y, labels in self.out.get(x, {}).items():
+            engine.label((x, y), labels, True)
+        for q in self.m.rules.tables.tracked:
+            for v in self.values.get((q, x), ()):
+                engine._first_value(q, x, v)
+
+    def covers(self, engine, local, slug: str) -> None:
+        """Unsupported unless everything the engine holds about shared individuals is in the model."""
+        for x, ts in engine.types.items():
+            if not local(x) and not ts <= self.engine.types.get(x, EMPTY):
+                raise Unsupported(f"article {slug} entails more about {x} with other articles than alone")
+        model_lab = self.engine.lab
+        for k, labels in engine.lab.items():
+            if not local(k[0]) and not local(k[1]) and not labels <= model_lab.get(k, EMPTY):
+                raise Unsupported(f"article {slug} entails more about {k[0]} with other articles than alone")
+
+    def digests(self) -> dict[str, bytes]:
+        """Per shared individual, a digest of what the model holds of it (what a rebuild compares)."""
+        names = self.m.names
+        out = {}
+        for x in set(self.types) | set(self.out) | {x for _, x in self.values}:
+            text = repr((sorted(names.stable(self.types.get(x, ()))),
+                         sorted((y, sorted(ls)) for y, ls in self.out.get(x, {}).items()),
+                         sorted((q, sorted(map(repr, vs))) for (q, y), vs in self.values.items() if y == x)))
+            out[x] = hashlib.sha256(text.encode()).digest()[:16]
+        return out
+
+    def shared_quads(self) -> list[ox.Quad]:
+        """The entailments between shared individuals (the same whichever articles were reasoned over)."""
+        m = self.m
+        asserted_types = {x: tuple(cs) for x, cs in self.asserted_types.items()}
+        reported = report_tuples(self.engine, m.rules.tbox, m.rules.sup, asserted_types, self.asserted_labels, m.ids)
+        return entailment_quads(entailed(reported, asserted_types, self.asserted_labels, m.inverse, m.ids), set(),
+                                m.inferred_graph)
+
+    def followers(self, changed: set[str]) -> set[str]:
+        """The shared individuals whose reach includes a changed one."""
+        follow = self.m.follow
+        back: dict[str, set[str]] = {}
+        for a, targets in self.out.items():
+            for b, labels in targets.items():
+                if labels & follow:
+                    back.setdefault(b, set()).add(a)
+        seen = set(changed)
+        stack = list(seen)
+        while stack:
+            x = stack.pop()
+            for w in back.get(x, ()):
+                if w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        return seen
+
+
+# -- the state kept with each build --------------------------------------------------------------------------------
+
+@dataclass
+class State:
+    key: str
+    articles: dict  # slug -> (fingerprint, Contribution, its entailments as N-Quads bytes, its neighbours)
+    digests: dict  # shared individual -> digest of the model's facts about it
+    note: str = ""  # why the build after this one must reason over the whole corpus ("" when it need not)
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> State | None:
+        try:
+            state = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        return state if isinstance(state, State) and state.key == key else None
+
+
+# -- a corpus: the whole-corpus run recorded, or a rebuild per article ---------------------------------------------
+
+def _parse(data) -> list[ox.Quad]:
+    return list(ox.parse(bytes(data), format=ox.RdfFormat.N_QUADS)) if len(data) else []
+
+
+def _serialize(quads: list[ox.Quad]) -> bytes:
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
+
+
+class Corpus:
+    """One build's articles as the per-article reasoning sees them: slug -> (fingerprint, N-Quads, contribution)."""
+
+    def __init__(self, modular: Modular, articles: list[tuple[str, str, bytes, Contribution | None]],
+                 previous: State | None) -> None:
+        self.m, self.previous = modular, previous
+        self.fingerprints = {slug: print_ for slug, print_, _, _ in articles}
+        self.nquads = {slug: data for slug, _, data, _ in articles}
+        self.contributions: dict[str, Contribution] = {}
+        for slug, print_, data, contribution in articles:
+            kept = previous.articles.get(slug) if previous else None
+            if contribution is None and kept is not None and kept[0] == print_:
+                contribution = kept[1]
+            if contribution is None:
+                contribution = modular.contribution(slug, _parse(data))
+            self.contributions[slug] = contribution
+
+    def rebuild(self) -> tuple[list[ox.Quad], State, list[str]]:
+        """The entailments, reasoning over the changed articles and those a change in the shared model reaches;
+        Unsupported when the whole corpus must be reasoned over. Returns them, the new state and the articles
+        reasoned over."""
+        m, previous = self.m, self.previous
+        model = m.shared_model(self.contributions)
+        digests = model.digests()
+        changed = {x for x in set(digests) | set(previous.digests) if digests.get(x) != previous.digests.get(x)}
+        reached = model.followers(changed) if changed else set()
+        parts: dict[str, bytes] = {}
+        inferred = model.shared_quads()
+        reasoned = []
+        for slug, print_ in self.fingerprints.items():
+            kept = previous.articles.get(slug)
+            if kept is not None and kept[0] == print_ and not (reached and self.contributions[slug].neighbours & reached):
+                parts[slug] = kept[2]
+                inferred += _parse(kept[2])
+                continue
+            reasoned.append(slug)
+            part = m.article(slug, _parse(self.nquads[slug]), model)
+            parts[slug] = _serialize(part)
+            inferred += part
+        inferred.sort(key=str)
+        return inferred, self._state(parts, digests), reasoned
+
+    def record(self, engine, inferred: list[ox.Quad]) -> State:
+        """The state after a whole-corpus run (``engine``: its saturated engine): the per-article entailments
+        and whether the next build may reason per article (State.note says why not)."""
+        m = self.m
+        try:
+            model = m.shared_model(self.contributions)
+        except Unsupported as why:
+            return self._state({}, {}, str(why))
+        ids, slugs = m.ids, self.fingerprints
+        parts: dict[str, list[ox.Quad]] = {slug: [] for slug in slugs}
+        shared: list[ox.Quad] = []
+        for q in inferred:
+            owners = {_owner(q.subject.value, ids, slugs), _owner(q.object.value, ids, slugs)} - {None}
+            if len(owners) > 1:
+                return self._state({}, {}, f"an entailment joins two articles' own individuals: {q}")
+            (parts[owners.pop()] if owners else shared).append(q)
+        if shared != model.shared_quads():
+            return self._state({}, {}, "articles entail facts about shared individuals together")
+        for x, ts in engine.types.items():
+            if _owner(x, ids, slugs) is None and ts != model.engine.types.get(x, m.base_types.get(x, EMPTY)):
+                return self._state({}, {}, f"articles entail classes of {x} together")
+        model_lab = model.engine.lab
+        for k, labels in engine.lab.items():
+            if labels != model_lab.get(k) and _owner(k[0], ids, slugs) is None and \
+                    _owner(k[1], ids, slugs) is None:
+                return self._state({}, {}, f"articles entail relations of {k[0]} together")
+        return self._state({slug: _serialize(part) for slug, part in parts.items()}, model.digests())
+
+    def _state(self, parts: dict[str, bytes], digests: dict, note: str = "") -> State:
+        return State(self.m.key, {slug: (print_, self.contributions[slug], parts.get(slug, b""))
+                                  for slug, print_ in self.fingerprints.items()}, digests, note)
+
+
+def _owner(x: str, ids: str, slugs) -> str | None:
+    if not x.startswith(ids):
+        return None
+    slug = x[len(ids):].split("/", 1)[0]
+    return slug if slug in slugs else None

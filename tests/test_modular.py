@@ -1,0 +1,111 @@
+"""Reasoning per article (kg.modular): a rebuild reasons over what changed, and its graph is byte for byte the
+graph of a whole-corpus run; where articles could be joined by the rules, it reasons over the whole corpus."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_kg
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from corpus import generate  # noqa: E402
+
+OUTPUTS = ("kg.nq", "kg.trig")
+
+
+def build(project: Path, *flags: str) -> dict:
+    return json.loads(run_kg("--root", str(project), "build", *flags, "-f", "json", check=True).stdout)
+
+
+def full_build_of(project: Path, where: Path) -> tuple[dict, dict[str, bytes]]:
+    """A whole-corpus build of the project's current sources, in a fresh copy (no previous build, no cache)."""
+    if where.exists():
+        shutil.rmtree(where)
+    for name in ("articles", "ontology", "queries"):
+        shutil.copytree(project / name, where / name)
+    report = build(where, "--full")
+    return report, {name: (where / "build" / "current" / name).read_bytes() for name in OUTPUTS}
+
+
+def outputs(project: Path) -> dict[str, bytes]:
+    return {name: (project / "build" / "current" / name).read_bytes() for name in OUTPUTS}
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return generate(tmp_path_factory.mktemp("modular") / "corpus", articles=30, seed=11, template=ROOT)
+
+
+def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, tmp_path: Path) -> None:
+    first = build(corpus)
+    assert first["reasoning"]["per_article"] is False and first["reasoning"]["next"] == "per article"
+    articles = corpus / "articles"
+
+    # a sentence and the quote citing it: only that article is reasoned over again
+    for name in ("facts.yaml", "article.txt"):
+        edit(articles / "synthetic-00001" / name, "border controls tightened again", "border controls tightened",
+             -1)
+    step = build(corpus)
+    assert step["reasoning"] == {"per_article": True, "reasoned": 1}
+    assert outputs(corpus) == full_build_of(corpus, tmp_path / "full")[1]
+
+    # a shared individual moves: the shared model changes, and the articles that reach it are reasoned over
+    facts = articles / "synthetic-00002" / "facts.yaml"
+    text = facts.read_text()
+    town = text.split("type: Settlement", 1)[0].rsplit("- id: ", 1)[1].split()[0]
+    region = text.split(f"id: {town}", 1)[1].split("locatedIn: ", 1)[1].split()[0]
+    edit(facts, f"locatedIn: {region}", "locatedIn: north-korea")
+    step = build(corpus)
+    assert step["reasoning"]["per_article"] is True and step["reasoning"]["reasoned"] >= 1
+    assert outputs(corpus) == full_build_of(corpus, tmp_path / "full")[1]
+
+    # an article added (its entities known), one removed
+    shutil.copytree(articles / "synthetic-00005", articles / "synthetic-00031")
+    shutil.rmtree(articles / "synthetic-00009")
+    step = build(corpus)
+    assert step["reasoning"]["per_article"] is True and 1 <= step["reasoning"]["reasoned"] < 30
+    full_report, full = full_build_of(corpus, tmp_path / "full")
+    assert outputs(corpus) == full
+    assert step["graphs"] == full_report["graphs"]
+
+    # nothing changed: nothing is reasoned over
+    assert build(corpus)["reasoning"] == {"per_article": True, "reasoned": 0}
+
+
+def test_articles_the_rules_could_join_are_reasoned_over_together(mini_project: Path, tmp_path: Path) -> None:
+    """One article places a shared mountain inside a region of its own; another's event happened on the
+    mountain, so by the property chain (occurredAt o locatedIn) it happened in the first article's region."""
+    articles = mini_project / "articles"
+    shutil.copytree(articles / "mini", articles / "mini-two")
+    facts = articles / "mini-two" / "facts.yaml"
+    edit(facts, "    locatedIn: north-korea\n", "    locatedIn: [north-korea, kumgang-valley]\n")
+    edit(facts, "facts:\n", "facts:\n  - id: kumgang-valley\n    type: Region\n    label: the valley of Mount Kumgang\n"
+                            "    evidence: [\"Mount Kumgang\"]\n")
+    first = build(mini_project)
+    assert "mount-kumgang" in first["reasoning"]["next"], first["reasoning"]
+    joined = b"<https://w3id.org/kgnews/id/mini/reunion-1> <https://w3id.org/kgnews/ontology#occurredAt> " \
+             b"<https://w3id.org/kgnews/id/mini-two/kumgang-valley>"
+    assert joined in outputs(mini_project)["kg.nq"]
+    edit(articles / "mini" / "facts.yaml", "label: first round", "label: the first round")
+    step = build(mini_project)
+    assert step["reasoning"]["per_article"] is False and "mount-kumgang" in step["reasoning"]["why"]
+    assert outputs(mini_project) == full_build_of(mini_project, tmp_path / "full")[1]
+
+
+def test_a_damaged_state_means_a_whole_corpus_run(mini_project: Path, tmp_path: Path) -> None:
+    build(mini_project)
+    (mini_project / "build" / "current" / "reasoning.pickle").write_bytes(b"not a pickle")
+    edit(mini_project / "articles" / "mini" / "facts.yaml", "label: first round", "label: the first round")
+    step = build(mini_project)
+    assert step["reasoning"]["per_article"] is False and step["reasoning"]["next"] == "per article"
+    assert outputs(mini_project) == full_build_of(mini_project, tmp_path / "full")[1]
