@@ -23,9 +23,9 @@ from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
 from .previous import DELTA_LIMIT, INDEX, PreviousBuild, article_record, update_store
-from .rdfutil import trig_blocks, trig_header
+from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header
 from .registry import EntityRegistry
-from .util import ByteChunks
+from .util import ByteChunks, Splicer
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -35,6 +35,8 @@ __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "buil
 
 #: Part of every build's fingerprint: bump it when the emitted graph changes for the same inputs.
 BUILDER_VERSION = "0.2.0"
+#: How the kept entailments are laid out (kg.modular.layout): part of the key they are kept under.
+INFERRED_LAYOUT = "layout-2"
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Compiled:
     base: list[ox.Quad]  # the ontology and shapes graphs
     articles: list[ArticleSummary] = field(default_factory=list)
     nquads: list[bytes] = field(default_factory=list)  # each article's two graphs, N-Quads, in article order
-    inferred: list[ox.Quad] = field(default_factory=list)
+    inferred_nquads: bytes = b""  # the entailments, N-Quads in kg.modular.layout's order
     warnings: list[str] = field(default_factory=list)
     fresh: list[ArticleOutput] = field(default_factory=list)  # articles loaded from their sources this time
     reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
@@ -75,6 +77,10 @@ class Compiled:
         return self._article_quads
 
     @property
+    def inferred(self) -> list[ox.Quad]:
+        return list(ox.parse(self.inferred_nquads, format=ox.RdfFormat.N_QUADS)) if self.inferred_nquads else []
+
+    @property
     def quads(self) -> list[ox.Quad]:
         return self.base + self.article_quads() + self.inferred
 
@@ -84,10 +90,15 @@ class Compiled:
         return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{joined}".encode()).hexdigest()
 
     def triple_count(self) -> int:
-        return len(self.base) + sum(a.triples for a in self.articles) + len(self.inferred)
+        return len(self.base) + sum(a.triples for a in self.articles) + self.inferred_nquads.count(b"\n")
 
     def graph_sizes(self) -> dict[str, int]:
-        sizes = Counter(q.graph_name.value for q in self.base + self.inferred)
+        sizes = Counter(q.graph_name.value for q in self.base)
+        claimed = self.inferred_nquads.count(f"<{self.ns.inferred_graph}/claims> .\n".encode())
+        for graph, count in ((self.ns.inferred_graph, self.inferred_nquads.count(b"\n") - claimed),
+                             (self.ns.inferred_graph + "/claims", claimed)):
+            if count:
+                sizes[graph] += count
         for a in self.articles:
             if a.triples - a.claimed_triples:
                 sizes[self.ns.article_graph(a.slug)] += a.triples - a.claimed_triples
@@ -201,13 +212,14 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
 
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
           full: bool = False, progress: Callable[[int, int, str], None] | None = None,
-          reasoner: str = "rules") -> BuildReport:
+          reasoner: str = "rules", per_article: bool = True) -> BuildReport:
     """Rebuild from ontology/ and articles/, check it (SHACL, OWL reasoning: kg's rules or HermiT), and on
     success swap it in as
     build/current with the inferred graphs; on any error the previous build stays as it was.
 
     Unchanged articles (same text, fact sheet, ontology and builder) come from build/cache and were checked
     when they were built; ``full=True`` loads and checks everything again. Output is identical either way.
+    ``per_article=False``: the rules reason over the whole corpus at once (kg.modular is checked against it).
     """
     from .check import check
 
@@ -218,25 +230,30 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     ns = namespaces()
     previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
     compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
-                               previous=previous, per_article_reasoning=reasoning and reasoner == "rules")
+                               previous=previous,
+                               per_article_reasoning=reasoning and reasoner == "rules" and per_article)
     phases["compile"] = time.perf_counter() - started
     report = None
-    key = f"{reasoner} {compiled.inputs_key()}"
-    cached_inferences = cache.inferred(key, ns) if cache and not full and reasoning else None
+    key = f"{reasoner} {INFERRED_LAYOUT} {compiled.inputs_key()}"
+    cached_inferences = cache.inferred(key) if cache and not full and reasoning else None
     if shacl or reasoning:
         report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None, reasoner=reasoner)
         if not report.ok:
             raise check_failed(report)
         if cached_inferences is not None:
-            report.consistent, report.inferred = True, cached_inferences
+            report.consistent, report.inferred_nquads = True, cached_inferences
             compiled.reasoning_state = _kept_state(compiled)
-        compiled.inferred = report.inferred
+        if not report.inferred_nquads and report.inferred:
+            from .modular import layout
+
+            report.inferred_nquads = layout(report.inferred, ns.ids, [a.slug for a in compiled.articles])
+        compiled.inferred_nquads = report.inferred_nquads
     phases["check"] = time.perf_counter() - started - sum(phases.values())
     output = write_outputs(project, compiled, phases) if write else None
     if write:
         cache.prune({a.slug for a in compiled.articles})  # the articles went in as they were compiled
         if report and report.consistent and cached_inferences is None:
-            cache.put_inferred(key, compiled.base_nquads)
+            cache.put_inferred(key, compiled.inferred_nquads)
         phases["cache"] = time.perf_counter() - started - sum(phases.values())
     return BuildReport(compiled, output, time.perf_counter() - started, report, phases)
 
@@ -270,19 +287,23 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     project.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
-        base_nquads = compiled.base_nquads = ox.serialize(compiled.base + compiled.inferred,
-                                                          format=ox.RdfFormat.N_QUADS)
+        base_nquads = compiled.base_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS) + \
+            compiled.inferred_nquads
         _write_store(compiled, staging / "store", base_nquads)
         mark = time.perf_counter()
         trig_spans = write_trig(compiled, staging / "kg.trig")
         nq_spans = []
-        with open(staging / "kg.nq", "wb") as handle:  # every quad, unsorted: what fast exports read
-            handle.write(base_nquads)
-            base_nq = (0, handle.tell())
-            for chunk in compiled.nquads:
-                nq_spans.append((handle.tell(), len(chunk)))
-                handle.write(chunk)
-            nq_size = handle.tell()
+        previous = compiled.previous.folder / "kg.nq" if compiled.previous is not None else None
+        with Splicer(staging / "kg.nq", previous) as out:  # every quad, unsorted: what fast exports read
+            out.write(base_nquads)
+            base_nq = (0, out.position)
+            for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
+                nq_spans.append((out.position, len(chunk)))
+                if output.record is not None and previous is not None:  # unchanged: copied by the kernel
+                    out.copy(*output.record["nq"])
+                else:
+                    out.write(chunk)
+            nq_size = out.position
         index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": list(base_nq),
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
@@ -332,7 +353,8 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
             shutil.rmtree(target, ignore_errors=True)
     compiled.store_update = {"from_previous": False, "articles_loaded": len(compiled.outputs), "articles_dropped": 0}
     store = ox.Store(str(target))
-    store.bulk_extend(compiled.base + compiled.inferred)  # as quads: the blank nodes keep their labels
+    store.bulk_extend(compiled.base)  # as quads: the blank nodes keep their labels
+    store.bulk_load(compiled.inferred_nquads, format=ox.RdfFormat.N_QUADS)  # no blank nodes
     for group in _groups(compiled.nquads, LOAD_BYTES):
         store.bulk_load(ByteChunks(group), format=ox.RdfFormat.N_QUADS)
     store.flush()
@@ -364,13 +386,20 @@ def write_trig(compiled: Compiled, path: Path) -> dict[str, tuple[int, int]]:
     inferred) now. Returns where each block went (offset, length)."""
     prefixes = output_prefixes(compiled.ns)
     blocks = dict(compiled.trig)
-    blocks.update(trig_blocks(compiled.base + compiled.inferred, prefixes))
+    blocks.update(trig_blocks(compiled.base, prefixes))
+    blocks.update(trig_blocks_of_nquads(compiled.inferred_nquads, prefixes))
+    previous = compiled.previous.folder / "kg.trig" if compiled.previous is not None else None
+    kept = {graph: span for output in compiled.outputs if output.record is not None and previous is not None
+            for graph, span in output.record["trig"].items()}  # unchanged blocks, where they are in the previous file
     spans = {}
-    with open(path, "wb") as handle:
-        handle.write(trig_header(prefixes))
+    with Splicer(path, previous) as out:
+        out.write(trig_header(prefixes))
         for graph in sorted(blocks):
-            spans[graph] = (handle.tell(), len(blocks[graph]))
-            handle.write(blocks[graph])
+            spans[graph] = (out.position, len(blocks[graph]))
+            if graph in kept:
+                out.copy(*kept[graph])
+            else:
+                out.write(blocks[graph])
     return spans
 
 

@@ -94,20 +94,19 @@ class ArticleCache:
                   "origins": entry.origins if entry.problems else {}}
         _atomic_write(self.folder / f"{entry.slug}.json", json.dumps(record, sort_keys=True).encode())
 
-    def inferred(self, key: str, ns: Namespaces) -> list[ox.Quad] | None:
-        """The entailments of the last build whose inputs hashed to ``key`` (the reasoner need not run again)."""
+    def inferred(self, key: str) -> bytes | None:
+        """The entailments (N-Quads) of the last build whose inputs hashed to ``key`` (the reasoner need not run
+        again)."""
         meta, data = self.folder.parent / "inferred.json", self.folder.parent / "inferred.nq"
         try:
             if json.loads(meta.read_text()).get("key") != key:
                 return None
-            graph = ns.inferred_graph
-            return [q for q in ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS)
-                    if q.graph_name.value == graph or q.graph_name.value.startswith(graph + "/")]
-        except (OSError, ValueError, SyntaxError):
+            return data.read_bytes()
+        except (OSError, ValueError):
             return None
 
     def put_inferred(self, key: str, nquads: bytes) -> None:
-        """Keep a build's entailments (``nquads``: its N-Quads of the ontology, shapes and inferred graphs)."""
+        """Keep a build's entailments (``nquads``: the N-Quads of its inferred graphs)."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.folder.parent / "inferred.nq", nquads)
         _atomic_write(self.folder.parent / "inferred.json", json.dumps({"key": key}).encode())

@@ -46,8 +46,12 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     consistent: bool | None = None  # None: reasoning skipped
     inferred: list[ox.Quad] = field(default_factory=list)
+    inferred_nquads: bytes = b""  # the entailments as N-Quads, when reasoned per article (then ``inferred`` is empty)
     shacl_seconds: float = 0.0
     reason_seconds: float = 0.0
+
+    def inferred_count(self) -> int:
+        return len(self.inferred) or self.inferred_nquads.count(b"\n")
 
     @property
     def ok(self) -> bool:
@@ -55,7 +59,7 @@ class CheckReport:
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "consistent": self.consistent, "problems": [p.to_dict() for p in self.problems],
-                "inferred_triples": len(self.inferred), "shacl_seconds": round(self.shacl_seconds, 3),
+                "inferred_triples": self.inferred_count(), "shacl_seconds": round(self.shacl_seconds, 3),
                 "reason_seconds": round(self.reason_seconds, 3)}
 
 
@@ -217,19 +221,14 @@ def _rules(compiled: Compiled, data: _ArticleTriples, trace: dict[str, str], rep
     from .diagnose import materialise_asserted
     from .rules import compile_rules
 
-    corpus = _per_article(compiled, report)
-    if report.consistent:
+    if compiled.modular is not None and _per_article(compiled, report):
         return
     rules = compiled.modular.rules if compiled.modular is not None else compile_rules(compiled.ontology.ontology)
-    result = rules.run(data, individuals_prefix=compiled.ns.ids, keep_engine=corpus is not None)
+    result = rules.run(data, individuals_prefix=compiled.ns.ids)
     report.consistent = result.consistent
     if result.consistent:
         report.inferred = materialise_asserted(compiled, result.inferred, result.asserted_types,
                                                result.asserted_labels, data.content)
-        if corpus is not None:
-            compiled.reasoning_state = state = corpus.record(result.engine, report.inferred)
-            compiled.reasoning.update(per_article=False, reasoned=len(compiled.outputs),
-                                      next=state.note or "per article")
     else:
         report.problems += [Problem("owl", f"inconsistent: {message}; fix the statements about it (its types, or "
                                            "the property that points at it)", individual, None, None,
@@ -237,27 +236,24 @@ def _rules(compiled: Compiled, data: _ArticleTriples, trace: dict[str, str], rep
                             for individual, message in sorted(set(result.clashes))]
 
 
-def _per_article(compiled: Compiled, report: CheckReport):
-    """Reason per article from the previous build's state (kg.modular) when it can; else return the corpus for
-    the whole-corpus run to record its state (or None when this build keeps none)."""
+def _per_article(compiled: Compiled, report: CheckReport) -> bool:
+    """Reason per article (kg.modular), from the previous build's state when there is one; False when the whole
+    corpus must be reasoned over at once (compiled.reasoning says why)."""
+    from .articles import jobs
     from .modular import STATE, Corpus, State, Unsupported
 
-    if compiled.modular is None:
-        return None
-    previous, why = None, "no previous build to start from (or a full build)"
+    previous = None
     if compiled.previous is not None:
         previous = State.load(compiled.previous.folder / STATE, compiled.modular.key)
-        why = "the previous build kept no state for it" if previous is None else previous.note
     corpus = Corpus(compiled.modular, [(o.slug, o.fingerprint, o.nquads, o.contribution) for o in compiled.outputs],
                     previous)  # what each unchanged article contributes comes from the previous state
-    compiled.reasoning = {"per_article": False, "why": why}
-    if previous is not None and not previous.note:
-        try:
-            inferred, state, reasoned = corpus.rebuild()
-        except Unsupported as err:
-            compiled.reasoning["why"] = str(err)
-        else:
-            report.consistent, report.inferred = True, inferred
-            compiled.reasoning_state = state
-            compiled.reasoning = {"per_article": True, "reasoned": len(reasoned)}
-    return corpus
+    try:
+        inferred, state, reasoned = corpus.reason(jobs())
+    except Unsupported as err:
+        compiled.reasoning = {"per_article": False, "why": str(err)}
+        compiled.reasoning_state = corpus.unsupported(str(err))
+        return False
+    report.consistent, report.inferred_nquads = True, inferred
+    compiled.reasoning_state = state
+    compiled.reasoning = {"per_article": True, "reasoned": len(reasoned)}
+    return True

@@ -22,6 +22,7 @@ build may reason per article. Tests compare both ways on generated corpora.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,11 +36,11 @@ from .reason import inverse_properties
 from .rules import EMPTY, RDF_TYPE, Rules, _load, report_tuples
 from .util import paused_gc
 
-__all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported"]
+__all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported", "layout"]
 
 #: The per-article reasoning state, next to the store of each build.
 STATE = "reasoning.pickle"
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class Unsupported(Exception):
@@ -88,6 +89,7 @@ class _Names:
         for node in exprs:
             name(node)
         self.out = names
+        self._memo: dict = {}
         self.back: dict[str, list[str]] = {}
         for node, stable in names.items():
             self.back.setdefault(stable, []).append(node)
@@ -95,11 +97,14 @@ class _Names:
     def stable(self, classes: Iterable[str]) -> frozenset[str]:
         return frozenset(self.out.get(c, c) for c in classes)
 
-    def local(self, classes: Iterable[str]) -> frozenset[str]:
-        out: set[str] = set()
-        for c in classes:
-            out.update(self.back.get(c, (c,)))
-        return frozenset(out)
+    def local(self, classes: frozenset[str] | tuple[str, ...]) -> frozenset[str]:
+        found = self._memo.get(classes)
+        if found is None:
+            out: set[str] = set()
+            for c in classes:
+                out.update(self.back.get(c, (c,)))
+            found = self._memo[classes] = frozenset(out)
+        return found
 
 
 class Modular:
@@ -121,6 +126,7 @@ class Modular:
         base.run()
         self.base_types, self.base_lab = dict(base.types), dict(base.lab)
         self.base_values = {(q, x): frozenset(base.values(q, x)) for q in t.tracked for x in base.first[q]}
+        self.base_asserted = _load(rules.engine(), rules.tbox, [])  # the ontology's own facts, in every run
         self.key = hashlib.sha256(repr((STATE_VERSION, sorted(map(str, rules.ontology)), ids)).encode()).hexdigest()
 
     # -- one article alone -----------------------------------------------------------------------------------
@@ -152,10 +158,13 @@ class Modular:
                   if not local(k[0]) and not local(k[1]) and v != self.base_lab.get(k)}
         values = self._values(engine, lambda x: not local(x))
         neighbours = frozenset(b if local(a) else a for a, b in engine.lab if local(a) != local(b))
+        base_types, base_labels = self.base_asserted
         return Contribution(
             why, types, labels, values,
-            {x: tuple(names.stable(cs)) for x, cs in asserted_types.items() if not local(x)},
-            {k: v for k, v in asserted_labels.items() if not local(k[0]) and not local(k[1])}, neighbours, joins)
+            {x: tuple(sorted(names.stable(set(cs) - set(base_types.get(x, ()))))) for x, cs in asserted_types.items()
+             if not local(x) and not set(cs) <= set(base_types.get(x, ()))},
+            {k: tuple(sorted(set(v) - set(base_labels.get(k, ())))) for k, v in asserted_labels.items()
+             if not local(k[0]) and not local(k[1]) and not set(v) <= set(base_labels.get(k, ()))}, neighbours, joins)
 
     def _joins(self, engine, local) -> frozenset:
         out = set()
@@ -195,8 +204,8 @@ class Modular:
                 raise Unsupported(f"article {slug}: {c.ok}")
         with paused_gc():
             engine = self.rules.engine()
-            asserted_types: dict[str, set] = {}
-            asserted_labels: dict[tuple, set] = {}
+            asserted_types: dict[str, set] = {x: set(cs) for x, cs in self.base_asserted[0].items()}
+            asserted_labels: dict[tuple, set] = {k: set(ps) for k, ps in self.base_asserted[1].items()}
             for slug in sorted(contributions):
                 c = contributions[slug]
                 for x in c.neighbours:
@@ -389,7 +398,8 @@ class State:
     key: str
     articles: dict  # slug -> (fingerprint, Contribution, its entailments as N-Quads bytes, its neighbours)
     digests: dict  # shared individual -> digest of the model's facts about it
-    note: str = ""  # why the build after this one must reason over the whole corpus ("" when it need not)
+    note: str = ""  # why this build reasoned over the whole corpus at once ("" when it reasoned per article)
+    shared: bytes = b""  # the entailments between shared individuals, as N-Quads
 
     def save(self, path: Path) -> None:
         path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
@@ -430,62 +440,78 @@ class Corpus:
                 contribution = modular.contribution(slug, _parse(data))
             self.contributions[slug] = contribution
 
-    def rebuild(self) -> tuple[list[ox.Quad], State, list[str]]:
-        """The entailments, reasoning over the changed articles and those a change in the shared model reaches;
-        Unsupported when the whole corpus must be reasoned over. Returns them, the new state and the articles
-        reasoned over."""
-        m, previous = self.m, self.previous
+    def reason(self, jobs: int = 1) -> tuple[bytes, State, list[str]]:
+        """The entailments, reasoning over every article, or (from a previous state) over the changed articles and
+        those a change in the shared model reaches; Unsupported when the whole corpus must be reasoned over at
+        once. Returns them as N-Quads in :func:`layout`'s order, the new state and the articles reasoned over."""
+        m = self.m
+        previous = self.previous if self.previous is not None and not self.previous.note else None
         model = m.shared_model(self.contributions)
         digests = model.digests()
-        changed = {x for x in set(digests) | set(previous.digests) if digests.get(x) != previous.digests.get(x)}
-        reached = model.followers(changed) if changed else set()
+        reached: set[str] = set()
+        if previous is not None:
+            changed = {x for x in digests.keys() | previous.digests.keys()
+                       if digests.get(x) != previous.digests.get(x)}
+            reached = model.followers(changed) if changed else set()
         parts: dict[str, bytes] = {}
-        inferred = model.shared_quads()
-        reasoned = []
+        todo = []
         for slug, print_ in self.fingerprints.items():
-            kept = previous.articles.get(slug)
-            if kept is not None and kept[0] == print_ and not (reached and self.contributions[slug].neighbours & reached):
+            kept = previous.articles.get(slug) if previous is not None else None
+            if kept is not None and kept[0] == print_ and not self.contributions[slug].neighbours & reached:
                 parts[slug] = kept[2]
-                inferred += _parse(kept[2])
-                continue
-            reasoned.append(slug)
-            part = m.article(slug, _parse(self.nquads[slug]), model)
-            parts[slug] = _serialize(part)
-            inferred += part
-        inferred.sort(key=str)
-        return inferred, self._state(parts, digests), reasoned
+            else:
+                todo.append(slug)
+        parts.update(self._reason(todo, model, jobs))
+        shared = _serialize(model.shared_quads())
+        inferred = shared + b"".join(parts[slug] for slug in self.fingerprints)
+        return inferred, self._state(parts, digests, shared=shared), todo
 
-    def record(self, engine, inferred: list[ox.Quad]) -> State:
-        """The state after a whole-corpus run (``engine``: its saturated engine): the per-article entailments
-        and whether the next build may reason per article (State.note says why not)."""
-        m = self.m
+    def _reason(self, slugs: list[str], model: SharedModel, jobs: int) -> dict[str, bytes]:
+        """Each article's entailments given the model, as N-Quads; in worker processes when there are many (they
+        inherit the corpus and the model)."""
+        global _WORK
+        size = max(PARALLEL_BATCH[0], min(PARALLEL_BATCH[1], len(slugs) // (4 * jobs) or 1))
+        batches = [slugs[i:i + size] for i in range(0, len(slugs), size)]
+        _WORK = (self, model)
         try:
-            model = m.shared_model(self.contributions)
-        except Unsupported as why:
-            return self._state({}, {}, str(why))
-        ids, slugs = m.ids, self.fingerprints
-        parts: dict[str, list[ox.Quad]] = {slug: [] for slug in slugs}
-        shared: list[ox.Quad] = []
-        for q in inferred:
-            owners = {_owner(q.subject.value, ids, slugs), _owner(q.object.value, ids, slugs)} - {None}
-            if len(owners) > 1:
-                return self._state({}, {}, f"an entailment joins two articles' own individuals: {q}")
-            (parts[owners.pop()] if owners else shared).append(q)
-        if shared != model.shared_quads():
-            return self._state({}, {}, "articles entail facts about shared individuals together")
-        for x, ts in engine.types.items():
-            if _owner(x, ids, slugs) is None and ts != model.engine.types.get(x, m.base_types.get(x, EMPTY)):
-                return self._state({}, {}, f"articles entail classes of {x} together")
-        model_lab = model.engine.lab
-        for k, labels in engine.lab.items():
-            if labels != model_lab.get(k) and _owner(k[0], ids, slugs) is None and \
-                    _owner(k[1], ids, slugs) is None:
-                return self._state({}, {}, f"articles entail relations of {k[0]} together")
-        return self._state({slug: _serialize(part) for slug, part in parts.items()}, model.digests())
+            if jobs > 1 and len(batches) > 1 and "fork" in multiprocessing.get_all_start_methods():
+                with multiprocessing.get_context("fork").Pool(min(jobs, len(batches))) as pool:
+                    done = pool.map(_reason_batch, batches)
+            else:
+                done = [_reason_batch(batch) for batch in batches]
+        finally:
+            _WORK = None
+        return {slug: data for batch in done for slug, data in batch}
 
-    def _state(self, parts: dict[str, bytes], digests: dict, note: str = "") -> State:
+    def unsupported(self, why: str) -> State:
+        """The state after a whole-corpus run: the contributions (the next build need not reason them again) and
+        why this corpus was not reasoned over per article."""
+        return self._state({}, {}, why)
+
+    def _state(self, parts: dict[str, bytes], digests: dict, note: str = "", shared: bytes = b"") -> State:
         return State(self.m.key, {slug: (print_, self.contributions[slug], parts.get(slug, b""))
-                                  for slug, print_ in self.fingerprints.items()}, digests, note)
+                                  for slug, print_ in self.fingerprints.items()}, digests, note, shared)
+
+
+def layout(quads: list[ox.Quad], ids: str, slugs: list[str]) -> bytes:
+    """Entailments as N-Quads in the order kg.nq keeps them, whichever way they were made: those between shared
+    individuals, then each article's own in article order, each part in the order given."""
+    known = set(slugs)
+    parts: dict[str | None, list[ox.Quad]] = {}
+    for q in quads:
+        owner = _owner(q.subject.value, ids, known) or _owner(q.object.value, ids, known)
+        parts.setdefault(owner, []).append(q)
+    return b"".join(_serialize(parts.get(slug, [])) for slug in (None, *slugs))
+
+
+#: Articles per unit of work when reasoning in worker processes (at least, at most).
+PARALLEL_BATCH = (10, 200)
+_WORK: tuple[Corpus, SharedModel] | None = None  # what forked workers inherit
+
+
+def _reason_batch(slugs: list[str]) -> list[tuple[str, bytes]]:
+    corpus, model = _WORK
+    return [(slug, _serialize(corpus.m.article(slug, _parse(corpus.nquads[slug]), model))) for slug in slugs]
 
 
 def _owner(x: str, ids: str, slugs) -> str | None:

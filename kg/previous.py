@@ -11,6 +11,8 @@ build falls back to the per-article cache (same output, only slower).
 from __future__ import annotations
 
 import json
+import mmap
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +77,10 @@ class PreviousBuild:
             return None
 
     def _bytes(self) -> tuple[memoryview, memoryview]:
+        """kg.nq and kg.trig, mapped: an unchanged article's bytes are only read if something uses them (its
+        graphs are copied into the next build's files by the kernel, see kg.util.Splicer)."""
         if self._nq is None:
-            self._nq = memoryview((self.folder / "kg.nq").read_bytes())
-            self._trig = memoryview((self.folder / "kg.trig").read_bytes())
+            self._nq, self._trig = (_mapped(self.folder / name) for name in ("kg.nq", "kg.trig"))
         return self._nq, self._trig
 
     def content_digest(self, slug: str, stat: list[int]) -> str | None:
@@ -115,6 +118,13 @@ class PreviousBuild:
 
     def release(self) -> None:
         self._nq = self._trig = None
+
+
+def _mapped(path: Path) -> memoryview:
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return memoryview(b"")
+        return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable[str], load: list,

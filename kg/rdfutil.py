@@ -88,15 +88,25 @@ def trig_blocks(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> dict[str,
     by_graph: dict[str, list[ox.Quad]] = {}
     for q in quads:
         by_graph.setdefault(q.graph_name.value, []).append(q)
-    blocks = {}
-    for graph, members in by_graph.items():
-        lines = sorted(set(ox.serialize(members, format=ox.RdfFormat.N_QUADS).splitlines()))
-        ordered = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_QUADS)
-        text = ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=prefixes)
-        while text.startswith(b"@prefix "):
-            text = text[text.index(b"\n") + 1:]
-        blocks[graph] = text
-    return blocks
+    return {graph: _block(ox.serialize(members, format=ox.RdfFormat.N_QUADS).splitlines(), prefixes)
+            for graph, members in by_graph.items()}
+
+
+def trig_blocks_of_nquads(data: bytes, prefixes: dict[str, str]) -> dict[str, bytes]:
+    """:func:`trig_blocks` of quads given as N-Quads lines (each in a named graph)."""
+    by_graph: dict[bytes, list[bytes]] = {}
+    for line in data.splitlines():
+        if line:
+            by_graph.setdefault(line[line.rindex(b" <") + 2:line.rindex(b">")], []).append(line)
+    return {graph.decode(): _block(lines, prefixes) for graph, lines in by_graph.items()}
+
+
+def _block(lines: list[bytes], prefixes: dict[str, str]) -> bytes:
+    ordered = ox.parse(b"\n".join(sorted(set(lines))), format=ox.RdfFormat.N_QUADS)
+    text = ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=prefixes)
+    while text.startswith(b"@prefix "):
+        text = text[text.index(b"\n") + 1:]
+    return text
 
 
 def _rdflib_term(term):

@@ -164,8 +164,6 @@ class RuleResult:
     #: properties between them (what kg.diagnose.materialise_asserted needs instead of the data itself).
     asserted_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     asserted_labels: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    engine: object = None  # the saturated engine, when asked for (Rules.run(keep_engine=True))
-    drift: bool = False  # the data added types to the ontology's own individuals (they were classified again)
 
 
 # -- reading the TBox ------------------------------------------------------------------------------------------
@@ -951,11 +949,10 @@ class Rules:
             if q in t.functional_objects and sum(1 for b in values if b in w) > 1:
                 raise reader.fail(f"two owl:someValuesFrom on the functional {short(q)}", c)
 
-    def run(self, data: Iterable[ox.Triple], *, individuals_prefix: str, keep_engine: bool = False) -> RuleResult:
+    def run(self, data: Iterable[ox.Triple], *, individuals_prefix: str) -> RuleResult:
         """Reason over the data: consistency, the clashes that break it, and what HermiT + owlready2 would report.
         ``data`` is iterated once, or twice when the data adds types to the ontology's own individuals (a
-        re-iterable stream of triples is enough: none is kept). ``keep_engine``: the result keeps the saturated
-        engine (kg.modular compares its facts about shared individuals with the per-article ones)."""
+        re-iterable stream of triples is enough: none is kept)."""
         started = time.perf_counter()
         with paused_gc():
             engine = self._engine(self.sup, self.actions)
@@ -968,12 +965,11 @@ class Rules:
                       if c not in self.base_types.get(n, EMPTY) and (n, RDF_TYPE, c) not in self.extra_facts)
         if drift:  # the data says more about the ontology's own individuals: classify again knowing it
             result = Rules(self.ontology, self.extra_facts + drift).run(data, individuals_prefix=individuals_prefix)
-            result.seconds, result.drift = time.perf_counter() - started, True
+            result.seconds = time.perf_counter() - started
             return result
         with paused_gc():
             inferred = _report(engine, self.tbox, self.sup, asserted_types, asserted_labels, individuals_prefix)
-        return RuleResult(True, inferred, [], time.perf_counter() - started, asserted_types, asserted_labels,
-                          engine=engine if keep_engine else None)
+        return RuleResult(True, inferred, [], time.perf_counter() - started, asserted_types, asserted_labels)
 
     def drift(self, engine: _Engine) -> bool:
         """Whether the data gave the ontology's own individuals classes the ontology alone does not."""

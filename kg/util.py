@@ -1,13 +1,14 @@
-"""Helpers the stages share: reachability over a small adjacency map, a paused cycle collector, and byte
-chunks read as one stream."""
+"""Helpers the stages share: reachability over a small adjacency map, a paused cycle collector, byte chunks
+read as one stream, and a file written from bytes and ranges of another file."""
 from __future__ import annotations
 
 import gc
 import io
+import os
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["reachable", "paused_gc", "ByteChunks"]
+__all__ = ["reachable", "paused_gc", "ByteChunks", "Splicer"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -53,3 +54,67 @@ class ByteChunks(io.RawIOBase):
                 return n
             self._index, self._offset = self._index + 1, 0
         return 0
+
+
+class Splicer:
+    """Writes a file from byte strings and from byte ranges of another file, which the kernel copies
+    (os.copy_file_range: no trip through Python, and adjacent ranges go as one); where that cannot be done, the
+    range is read and written."""
+
+    def __init__(self, path, source=None) -> None:
+        self._out = open(path, "wb", buffering=0)  # noqa: SIM115 - closed by close()
+        self._source = open(source, "rb", buffering=0) if source is not None else None  # noqa: SIM115
+        self._pending: list[int] | None = None  # [offset, length] of the range not copied yet
+        self.position = 0
+
+    def write(self, data) -> None:
+        self._copy_pending()
+        view = memoryview(data)
+        while view:
+            view = view[self._out.write(view):]
+        self.position += len(data)
+
+    def copy(self, offset: int, length: int) -> None:
+        """Append ``length`` bytes of the source file from ``offset``."""
+        if self._pending is not None and self._pending[0] + self._pending[1] == offset:
+            self._pending[1] += length
+        else:
+            self._copy_pending()
+            self._pending = [offset, length]
+        self.position += length
+
+    def _copy_pending(self) -> None:
+        if self._pending is None:
+            return
+        offset, length = self._pending
+        self._pending = None
+        src, dst = self._source.fileno(), self._out.fileno()
+        while length:
+            try:
+                done = os.copy_file_range(src, dst, length, offset)
+            except (AttributeError, OSError):  # not on this system or file system: through memory
+                done = 0
+            if not done:
+                data = os.pread(src, min(length, 1 << 24), offset)
+                if not data:
+                    raise OSError(f"{self._source.name} ended before offset {offset + length}")
+                view = memoryview(data)
+                while view:
+                    view = view[self._out.write(view):]
+                done = len(data)
+            offset += done
+            length -= done
+
+    def close(self) -> None:
+        try:
+            self._copy_pending()
+        finally:
+            self._out.close()
+            if self._source is not None:
+                self._source.close()
+
+    def __enter__(self) -> Splicer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

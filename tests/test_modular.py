@@ -21,13 +21,17 @@ def build(project: Path, *flags: str) -> dict:
     return json.loads(run_kg("--root", str(project), "build", *flags, "-f", "json", check=True).stdout)
 
 
-def full_build_of(project: Path, where: Path) -> tuple[dict, dict[str, bytes]]:
-    """A whole-corpus build of the project's current sources, in a fresh copy (no previous build, no cache)."""
+def whole_corpus_run(project: Path, where: Path) -> tuple[dict, dict[str, bytes]]:
+    """A full build of the project's current sources in a fresh copy, the rules reasoning over the whole corpus at
+    once (not per article)."""
+    import kg
+
     if where.exists():
         shutil.rmtree(where)
     for name in ("articles", "ontology", "queries"):
         shutil.copytree(project / name, where / name)
-    report = build(where, "--full")
+    report = kg.build(where, full=True, per_article=False).to_dict()
+    assert report["reasoning"] == {}
     return report, {name: (where / "build" / "current" / name).read_bytes() for name in OUTPUTS}
 
 
@@ -48,7 +52,8 @@ def corpus(tmp_path_factory) -> Path:
 
 def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, tmp_path: Path) -> None:
     first = build(corpus)
-    assert first["reasoning"]["per_article"] is False and first["reasoning"]["next"] == "per article"
+    assert first["reasoning"] == {"per_article": True, "reasoned": 30}
+    assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
     articles = corpus / "articles"
 
     # a sentence and the quote citing it: only that article is reasoned over again
@@ -57,7 +62,7 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
              -1)
     step = build(corpus)
     assert step["reasoning"] == {"per_article": True, "reasoned": 1}
-    assert outputs(corpus) == full_build_of(corpus, tmp_path / "full")[1]
+    assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
 
     # a shared individual moves: the shared model changes, and the articles that reach it are reasoned over
     facts = articles / "synthetic-00002" / "facts.yaml"
@@ -67,14 +72,14 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
     edit(facts, f"locatedIn: {region}", "locatedIn: north-korea")
     step = build(corpus)
     assert step["reasoning"]["per_article"] is True and step["reasoning"]["reasoned"] >= 1
-    assert outputs(corpus) == full_build_of(corpus, tmp_path / "full")[1]
+    assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
 
     # an article added (its entities known), one removed
     shutil.copytree(articles / "synthetic-00005", articles / "synthetic-00031")
     shutil.rmtree(articles / "synthetic-00009")
     step = build(corpus)
     assert step["reasoning"]["per_article"] is True and 1 <= step["reasoning"]["reasoned"] < 30
-    full_report, full = full_build_of(corpus, tmp_path / "full")
+    full_report, full = whole_corpus_run(corpus, tmp_path / "whole")
     assert outputs(corpus) == full
     assert step["graphs"] == full_report["graphs"]
 
@@ -92,20 +97,22 @@ def test_articles_the_rules_could_join_are_reasoned_over_together(mini_project: 
     edit(facts, "facts:\n", "facts:\n  - id: kumgang-valley\n    type: Region\n    label: the valley of Mount Kumgang\n"
                             "    evidence: [\"Mount Kumgang\"]\n")
     first = build(mini_project)
-    assert "mount-kumgang" in first["reasoning"]["next"], first["reasoning"]
+    assert first["reasoning"]["per_article"] is False and "mount-kumgang" in first["reasoning"]["why"]
     joined = b"<https://w3id.org/kgnews/id/mini/reunion-1> <https://w3id.org/kgnews/ontology#occurredAt> " \
              b"<https://w3id.org/kgnews/id/mini-two/kumgang-valley>"
     assert joined in outputs(mini_project)["kg.nq"]
     edit(articles / "mini" / "facts.yaml", "label: first round", "label: the first round")
     step = build(mini_project)
     assert step["reasoning"]["per_article"] is False and "mount-kumgang" in step["reasoning"]["why"]
-    assert outputs(mini_project) == full_build_of(mini_project, tmp_path / "full")[1]
+    assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]
 
 
-def test_a_damaged_state_means_a_whole_corpus_run(mini_project: Path, tmp_path: Path) -> None:
+def test_a_damaged_state_means_every_article_is_reasoned_over(mini_project: Path, tmp_path: Path) -> None:
+    shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
     build(mini_project)
-    (mini_project / "build" / "current" / "reasoning.pickle").write_bytes(b"not a pickle")
     edit(mini_project / "articles" / "mini" / "facts.yaml", "label: first round", "label: the first round")
-    step = build(mini_project)
-    assert step["reasoning"]["per_article"] is False and step["reasoning"]["next"] == "per article"
-    assert outputs(mini_project) == full_build_of(mini_project, tmp_path / "full")[1]
+    assert build(mini_project)["reasoning"] == {"per_article": True, "reasoned": 1}
+    (mini_project / "build" / "current" / "reasoning.pickle").write_bytes(b"not a pickle")
+    edit(mini_project / "articles" / "mini" / "facts.yaml", "label: the first round", "label: first round")
+    assert build(mini_project)["reasoning"] == {"per_article": True, "reasoned": 2}
+    assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]

@@ -89,7 +89,7 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
     if report.check:
         checked = report.check
         typer.echo(f"checks: {'SHACL ok' if not no_check else 'SHACL skipped'}, "
-                   f"{reasoner.value + ': consistent, ' + str(len(checked.inferred)) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
+                   f"{reasoner.value + ': consistent, ' + str(checked.inferred_count()) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
     typer.echo(f"articles: {len(report.compiled.fresh)} rebuilt, {len(report.compiled.reused)} unchanged (from cache)")
     for warning in report.compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -126,7 +126,7 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
             typer.echo(problem.line())
         consistency = {True: "consistent", False: "INCONSISTENT", None: "not reasoned"}[report.consistent]
         typer.echo(f"{len(report.problems)} problem(s); OWL: {consistency}; "
-                   f"{len(report.inferred)} inferred triples", err=True)
+                   f"{report.inferred_count()} inferred triples", err=True)
     if not report.ok:
         raise typer.Exit(1)
 
