@@ -49,7 +49,9 @@ class Compiled:
     base: list[ox.Quad]  # the ontology and shapes graphs
     articles: list[ArticleSummary] = field(default_factory=list)
     nquads: list[bytes] = field(default_factory=list)  # each article's two graphs, N-Quads, in article order
-    inferred_nquads: bytes = b""  # the entailments, N-Quads in kg.modular.layout's order
+    inferred_parts: dict[str, bytes] = field(default_factory=dict)  # the entailments, as kg.modular.layout splits them
+    inferred_fresh: set[str] | None = None  # the articles whose part is new since the previous build (None: all)
+    inferred_change: tuple[bytes, bytes] | None = None  # the inferred quads that changed since it: before, after
     warnings: list[str] = field(default_factory=list)
     fresh: list[ArticleOutput] = field(default_factory=list)  # articles loaded from their sources this time
     reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
@@ -69,12 +71,21 @@ class Compiled:
     reasoning: dict = field(default_factory=dict)  # how the entailments were made (per article or not, and why)
     reasoning_state: State | None = None  # what the next build needs to reason per article
     _article_quads: list[ox.Quad] | None = None
+    _inferred_joined: tuple | None = None
 
     def article_quads(self) -> list[ox.Quad]:
         """The articles' quads, parsed from their N-Quads once (only reasoning and checks need them)."""
         if self._article_quads is None:
             self._article_quads = list(ox.parse(b"".join(self.nquads), format=ox.RdfFormat.N_QUADS))
         return self._article_quads
+
+    @property
+    def inferred_nquads(self) -> bytes:
+        """All entailments as N-Quads (the parts joined once they are known)."""
+        joined = self._inferred_joined
+        if joined is None or joined[0] is not self.inferred_parts:
+            joined = self._inferred_joined = (self.inferred_parts, b"".join(self.inferred_parts.values()))
+        return joined[1]
 
     @property
     def inferred(self) -> list[ox.Quad]:
@@ -221,8 +232,6 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     when they were built; ``full=True`` loads and checks everything again. Output is identical either way.
     ``per_article=False``: the rules reason over the whole corpus at once (kg.modular is checked against it).
     """
-    from .check import check
-
     started = time.perf_counter()
     phases: dict[str, float] = {}
     project = root if isinstance(root, Project) else Project(Path(root))
@@ -233,6 +242,20 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
                                previous=previous,
                                per_article_reasoning=reasoning and reasoner == "rules" and per_article)
     phases["compile"] = time.perf_counter() - started
+    gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
+    try:
+        return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,
+                                    full=full, reasoner=reasoner, write=write)
+    finally:
+        gc.unfreeze()
+
+
+def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCache | None, phases: dict,
+                         started: float, *, shacl: bool, reasoning: bool, full: bool, reasoner: str,
+                         write: bool) -> BuildReport:
+    from .check import check
+
+    ns = compiled.ns
     report = None
     key = f"{reasoner} {INFERRED_LAYOUT} {compiled.inputs_key()}"
     cached_inferences = cache.inferred(key) if cache and not full and reasoning else None
@@ -241,13 +264,17 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
         if not report.ok:
             raise check_failed(report)
         if cached_inferences is not None:
-            report.consistent, report.inferred_nquads = True, cached_inferences
+            report.consistent = True
             compiled.reasoning_state = _kept_state(compiled)
-        if not report.inferred_nquads and report.inferred:
+            if compiled.reasoning_state is not None:
+                report.inferred_parts, compiled.inferred_fresh = compiled.reasoning_state.parts(), set()
+            else:
+                report.inferred = list(ox.parse(cached_inferences, format=ox.RdfFormat.N_QUADS))
+        if not report.inferred_parts and report.inferred:
             from .modular import layout
 
-            report.inferred_nquads = layout(report.inferred, ns.ids, [a.slug for a in compiled.articles])
-        compiled.inferred_nquads = report.inferred_nquads
+            report.inferred_parts = layout(report.inferred, ns.ids, [a.slug for a in compiled.articles])
+        compiled.inferred_parts = report.inferred_parts
     phases["check"] = time.perf_counter() - started - sum(phases.values())
     output = write_outputs(project, compiled, phases) if write else None
     if write:
@@ -291,7 +318,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
             compiled.inferred_nquads
         _write_store(compiled, staging / "store", base_nquads)
         mark = time.perf_counter()
-        trig_spans = write_trig(compiled, staging / "kg.trig")
+        trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
         nq_spans = []
         previous = compiled.previous.folder / "kg.nq" if compiled.previous is not None else None
         with Splicer(staging / "kg.nq", previous) as out:  # every quad, unsorted: what fast exports read
@@ -308,7 +335,8 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
                  "articles": {output.slug: article_record(output, span, {g: trig_spans[g] for g in output.trig},
-                                                          compiled.sources[output.slug])
+                                                          compiled.sources[output.slug],
+                                                          inferred_spans.get(output.slug, {}))
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
         (staging / INDEX).write_text(json.dumps(index, separators=(",", ":")))
         if compiled.reasoning_state is not None:
@@ -344,8 +372,9 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
         drop = [g for slug in before if slug not in kept
                 for g in (compiled.ns.article_graph(slug), compiled.ns.claims_graph(slug))]
         try:
+            base_before, base_after = compiled.inferred_change or (previous.base_nquads(), base_nquads)
             update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
-                         base_before=previous.base_nquads(), base_after=base_nquads)
+                         base_before=base_before, base_after=base_after)
             compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),
                                      "articles_dropped": len(set(before) - current)}
             return
@@ -380,27 +409,43 @@ def _groups(chunks: list, limit: int) -> list[list]:
     return groups
 
 
-def write_trig(compiled: Compiled, path: Path) -> dict[str, tuple[int, int]]:
-    """kg.trig: every graph's block in graph order; the article graphs' blocks were made when each article was
-    emitted (and come from the previous build or the cache when it is unchanged), the others (ontology, shapes,
-    inferred) now. Returns where each block went (offset, length)."""
+def write_trig(compiled: Compiled, path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, dict]]:
+    """kg.trig: every graph's block in graph order (an inferred graph in one block per part: the entailments
+    between shared individuals, then each article's, in article order). The article graphs' blocks were made when
+    each article was emitted; an unchanged one, and the block of an entailment part that did not change, is copied
+    from the previous build's file. Returns where each article graph's block went and, per article, where its
+    entailments' blocks went (offset, length)."""
     prefixes = output_prefixes(compiled.ns)
-    blocks = dict(compiled.trig)
-    blocks.update(trig_blocks(compiled.base, prefixes))
-    blocks.update(trig_blocks_of_nquads(compiled.inferred_nquads, prefixes))
     previous = compiled.previous.folder / "kg.trig" if compiled.previous is not None else None
-    kept = {graph: span for output in compiled.outputs if output.record is not None and previous is not None
-            for graph, span in output.record["trig"].items()}  # unchanged blocks, where they are in the previous file
-    spans = {}
+    records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
+    kept = {graph: span for record in records.values() for graph, span in record["trig"].items()}
+    entries: list[tuple[str, int, str, object]] = []  # (graph, part number, part, block or previous span)
+    entries += [(graph, 0, "", block) for graph, block in compiled.trig.items()]
+    entries += [(graph, 0, "", block) for graph, block in trig_blocks(compiled.base, prefixes).items()]
+    fresh = compiled.inferred_fresh
+    for number, (part, data) in enumerate(compiled.inferred_parts.items()):
+        old = records.get(part, {}).get("inferred_trig") if part and fresh is not None and part not in fresh else None
+        if old is not None:
+            entries += [(graph, number, part, tuple(span)) for graph, span in old.items()]
+        elif data:
+            entries += [(graph, number, part, block) for graph, block in trig_blocks_of_nquads(data, prefixes).items()]
+    spans: dict[str, tuple[int, int]] = {}
+    inferred: dict[str, dict] = {}
     with Splicer(path, previous) as out:
         out.write(trig_header(prefixes))
-        for graph in sorted(blocks):
-            spans[graph] = (out.position, len(blocks[graph]))
-            if graph in kept:
+        for graph, _, part, block in sorted(entries, key=lambda e: (e[0], e[1])):
+            start = out.position
+            if isinstance(block, tuple):
+                out.copy(*block)
+            elif graph in kept and not part:
                 out.copy(*kept[graph])
             else:
-                out.write(blocks[graph])
-    return spans
+                out.write(block)
+            if part:
+                inferred.setdefault(part, {})[graph] = (start, out.position - start)
+            else:
+                spans[graph] = (start, out.position - start)
+    return spans, inferred
 
 
 def _swap_current(project: Project, final: Path) -> None:

@@ -46,12 +46,12 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     consistent: bool | None = None  # None: reasoning skipped
     inferred: list[ox.Quad] = field(default_factory=list)
-    inferred_nquads: bytes = b""  # the entailments as N-Quads, when reasoned per article (then ``inferred`` is empty)
+    inferred_parts: dict[str, bytes] = field(default_factory=dict)  # when reasoned per article (kg.modular.layout)
     shacl_seconds: float = 0.0
     reason_seconds: float = 0.0
 
     def inferred_count(self) -> int:
-        return len(self.inferred) or self.inferred_nquads.count(b"\n")
+        return len(self.inferred) or sum(part.count(b"\n") for part in self.inferred_parts.values())
 
     @property
     def ok(self) -> bool:
@@ -248,12 +248,18 @@ def _per_article(compiled: Compiled, report: CheckReport) -> bool:
     corpus = Corpus(compiled.modular, [(o.slug, o.fingerprint, o.nquads, o.contribution) for o in compiled.outputs],
                     previous)  # what each unchanged article contributes comes from the previous state
     try:
-        inferred, state, reasoned = corpus.reason(jobs())
+        parts, state, reasoned = corpus.reason(jobs())
     except Unsupported as err:
         compiled.reasoning = {"per_article": False, "why": str(err)}
         compiled.reasoning_state = corpus.unsupported(str(err))
         return False
-    report.consistent, report.inferred_nquads = True, inferred
+    report.consistent, report.inferred_parts = True, parts
     compiled.reasoning_state = state
+    if previous is not None and not previous.note:  # what changed in the inferred graphs, for the store
+        compiled.inferred_fresh = fresh = set(reasoned)
+        compiled.inferred_change = (
+            previous.shared + b"".join(kept[2] for slug, kept in previous.articles.items()
+                                       if slug in fresh or slug not in parts),
+            parts[""] + b"".join(parts[slug] for slug in reasoned))
     compiled.reasoning = {"per_article": True, "reasoned": len(reasoned)}
     return True

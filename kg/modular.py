@@ -404,6 +404,10 @@ class State:
     def save(self, path: Path) -> None:
         path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
 
+    def parts(self) -> dict[str, bytes]:
+        """The entailments as :func:`layout` splits them."""
+        return {"": self.shared, **{slug: kept[2] for slug, kept in self.articles.items()}}
+
     @classmethod
     def load(cls, path: Path, key: str) -> State | None:
         try:
@@ -440,10 +444,10 @@ class Corpus:
                 contribution = modular.contribution(slug, _parse(data))
             self.contributions[slug] = contribution
 
-    def reason(self, jobs: int = 1) -> tuple[bytes, State, list[str]]:
+    def reason(self, jobs: int = 1) -> tuple[dict[str, bytes], State, list[str]]:
         """The entailments, reasoning over every article, or (from a previous state) over the changed articles and
         those a change in the shared model reaches; Unsupported when the whole corpus must be reasoned over at
-        once. Returns them as N-Quads in :func:`layout`'s order, the new state and the articles reasoned over."""
+        once. Returns them as N-Quads parts (see :func:`layout`), the new state and the articles reasoned over."""
         m = self.m
         previous = self.previous if self.previous is not None and not self.previous.note else None
         model = m.shared_model(self.contributions)
@@ -463,8 +467,8 @@ class Corpus:
                 todo.append(slug)
         parts.update(self._reason(todo, model, jobs))
         shared = _serialize(model.shared_quads())
-        inferred = shared + b"".join(parts[slug] for slug in self.fingerprints)
-        return inferred, self._state(parts, digests, shared=shared), todo
+        return {"": shared, **{slug: parts[slug] for slug in self.fingerprints}}, \
+            self._state(parts, digests, shared=shared), todo
 
     def _reason(self, slugs: list[str], model: SharedModel, jobs: int) -> dict[str, bytes]:
         """Each article's entailments given the model, as N-Quads; in worker processes when there are many (they
@@ -493,15 +497,16 @@ class Corpus:
                                   for slug, print_ in self.fingerprints.items()}, digests, note, shared)
 
 
-def layout(quads: list[ox.Quad], ids: str, slugs: list[str]) -> bytes:
-    """Entailments as N-Quads in the order kg.nq keeps them, whichever way they were made: those between shared
-    individuals, then each article's own in article order, each part in the order given."""
+def layout(quads: list[ox.Quad], ids: str, slugs: list[str]) -> dict[str, bytes]:
+    """Entailments split as kg.nq and kg.trig keep them, whichever way they were made: those between shared
+    individuals (key ""), then each article's own (key: its slug, in article order), each part in the order
+    given, as N-Quads."""
     known = set(slugs)
     parts: dict[str | None, list[ox.Quad]] = {}
     for q in quads:
         owner = _owner(q.subject.value, ids, known) or _owner(q.object.value, ids, known)
         parts.setdefault(owner, []).append(q)
-    return b"".join(_serialize(parts.get(slug, [])) for slug in (None, *slugs))
+    return {"": _serialize(parts.get(None, [])), **{slug: _serialize(parts.get(slug, [])) for slug in slugs}}
 
 
 #: Articles per unit of work when reasoning in worker processes (at least, at most).

@@ -36,10 +36,12 @@ RACY_NS = 2_000_000_000
 
 
 def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, tuple[int, int]],
-                   source: tuple[list[int], str]) -> dict:
+                   source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]]) -> dict:
     """One article's entry in index.json (``nq``/``trig``: offset and length in kg.nq / kg.trig; ``source``: the
-    stat of its files and the hash of their content)."""
+    stat of its files and the hash of their content; ``inferred_trig``: where the blocks of the entailments about
+    its own individuals are in kg.trig)."""
     where = {"nq": list(nq), "trig": {graph: list(span) for graph, span in trig.items()},
+             "inferred_trig": {graph: list(span) for graph, span in inferred_trig.items()},
              "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
         return {**output.record, **where}
@@ -106,7 +108,7 @@ class PreviousBuild:
         start, length = record["nq"]
         return ArticleOutput(
             slug, print_, ArticleSummary.from_dict(record["summary"]),
-            [EntityRecord(i, frozenset(types), label, where) for i, types, label, where in record["entities"]],
+            [EntityRecord(i, _types(types), label, where) for i, types, label, where in record["entities"]],
             nq[start:start + length], {graph: trig[a:a + n] for graph, (a, n) in record["trig"].items()},
             record["origins"], [Problem(**p) for p in record["problems"]], record["validated"], record=record)
 
@@ -118,6 +120,18 @@ class PreviousBuild:
 
     def release(self) -> None:
         self._nq = self._trig = None
+
+
+_TYPES: dict[tuple, frozenset] = {}
+
+
+def _types(types: list[str]) -> frozenset[str]:
+    """An entity's classes as a frozenset, one per distinct set (thousands of records share a handful)."""
+    key = tuple(types)
+    found = _TYPES.get(key)
+    if found is None:
+        found = _TYPES[key] = frozenset(types)
+    return found
 
 
 def _mapped(path: Path) -> memoryview:
