@@ -19,8 +19,11 @@ NGOS = ["Liberty in North Korea", "Human Rights Watch", "Citizens' Alliance", "N
 FIRST = ["Min", "Ji", "Sung", "Hye", "Young", "Dae", "Eun", "Kyung", "Soo", "Jae"]
 LAST = ["Park", "Kim", "Lee", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Lim"]
 TITLES = ["director of research", "senior analyst", "program officer", "field researcher", "policy adviser"]
-REGIONS = ["North Hamgyong", "Ryanggang", "Chagang", "North Pyongan", "South Hamgyong", "Kangwon"]
-TOWNS = ["Hoeryong", "Musan", "Hyesan", "Sinuiju", "Onsong", "Manpo", "Chongjin", "Kimchaek"]
+#: Towns with the province each is in (one province per town, as on a map: articles that mention a town agree on
+#: where it is, as real reports do).
+TOWNS = {"Hoeryong": "North Hamgyong", "Musan": "North Hamgyong", "Hyesan": "Ryanggang", "Sinuiju": "North Pyongan",
+         "Onsong": "North Hamgyong", "Manpo": "Chagang", "Chongjin": "North Hamgyong", "Kimchaek": "North Hamgyong",
+         "Hamhung": "South Hamgyong", "Wonsan": "Kangwon"}
 ACTS = ["helping families defect", "smuggling phones across the river", "bribing border guards",
         "watching foreign films", "sending money abroad"]
 PENALTIES = [("Execution", "death"), ("Banishment", "banishment to remote areas"),
@@ -79,7 +82,8 @@ class Article:
 
 def add_threat(art: Article, index: int, act: str) -> None:
     rng = art.rng
-    outlet, town, region = pick(rng, OUTLETS), pick(rng, TOWNS), pick(rng, REGIONS)
+    outlet, town = pick(rng, OUTLETS), pick(rng, list(TOWNS))
+    region = TOWNS[town]
     kind, words = rng.choice(PENALTIES)
     weekday = rng.choice(WEEKDAYS)
     sentence = (f"On {weekday}, {outlet}, citing residents of {town} in {region} (case {art.number}-{index}), "
@@ -127,7 +131,7 @@ def add_verdict(art: Article, cid: str, index: int) -> None:
 
 def add_quantity(art: Article, index: int) -> None:
     rng = art.rng
-    value, year, town = rng.randrange(100, 40000), rng.randrange(1995, 2016), pick(rng, TOWNS)
+    value, year, town = rng.randrange(100, 40000), rng.randrange(1995, 2016), pick(rng, list(TOWNS))
     hedge, word = rng.choice([("more-than", "More than"), ("nearly", "Nearly"), ("about", "Around")])
     sentence = f"{word} {value:,} people crossed the border near {town} in {year} (tally {art.number}-{index})."
     art.sentences.append(sentence)

@@ -261,5 +261,5 @@ def _per_article(compiled: Compiled, report: CheckReport) -> bool:
             previous.shared + b"".join(kept[2] for slug, kept in previous.articles.items()
                                        if slug in fresh or slug not in parts),
             parts[""] + b"".join(parts[slug] for slug in reasoned))
-    compiled.reasoning = {"per_article": True, "reasoned": len(reasoned)}
+    compiled.reasoning = {"per_article": True, "reasoned": len(reasoned), "with_model": corpus.with_model}
     return True

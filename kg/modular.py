@@ -25,7 +25,7 @@ import hashlib
 import multiprocessing
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,7 +40,7 @@ __all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported",
 
 #: The per-article reasoning state, next to the store of each build.
 STATE = "reasoning.pickle"
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 class Unsupported(Exception):
@@ -59,6 +59,9 @@ class Contribution:
     asserted_labels: dict  # (shared, shared) -> the properties the article asserts between them
     neighbours: frozenset  # the shared individuals the article's own individuals are related to
     joins: frozenset = frozenset()  # ("in" | "out", shared, property): edges the rules could join articles by
+    own_slice: bytes = b""  # digest of what the rules could use of shared individuals, as the article alone has it
+    part: bytes | None = None  # its entailments as the article alone has them: final if the shared model's slice
+    #                            for it is the same (then no other article adds anything it could use)
 
 
 class _Names:
@@ -135,11 +138,12 @@ class Modular:
         """Reason over one article's two graphs alone; keep what it entails about shared individuals."""
         doc = self.ids + slug
         local = _local_test(doc)
-        triples, content = [], False
+        triples, claimed = [], set()
         for q in quads:
             triples.append(q.triple)
-            if q.graph_name.value.endswith("/claims") and not local(q.subject.value):
-                content = True
+            if q.graph_name.value.endswith("/claims"):
+                claimed.add(q.subject.value)
+        content = any(not local(x) for x in claimed)
         try:
             with paused_gc():
                 engine = self.rules.engine()
@@ -159,12 +163,56 @@ class Modular:
         values = self._values(engine, lambda x: not local(x))
         neighbours = frozenset(b if local(a) else a for a, b in engine.lab if local(a) != local(b))
         base_types, base_labels = self.base_asserted
+        out: dict[str, dict[str, frozenset]] = {}
+        for (a, b), ls in labels.items():
+            out.setdefault(a, {})[b] = ls
+        own_slice = self._slice_digest(*self._slice(neighbours, joins, out), engine)
+        part = None if why else self._part(engine, asserted_types, asserted_labels, local, claimed)
         return Contribution(
             why, types, labels, values,
             {x: tuple(sorted(names.stable(set(cs) - set(base_types.get(x, ()))))) for x, cs in asserted_types.items()
              if not local(x) and not set(cs) <= set(base_types.get(x, ()))},
             {k: tuple(sorted(set(v) - set(base_labels.get(k, ())))) for k, v in asserted_labels.items()
-             if not local(k[0]) and not local(k[1]) and not set(v) <= set(base_labels.get(k, ()))}, neighbours, joins)
+             if not local(k[0]) and not local(k[1]) and not set(v) <= set(base_labels.get(k, ()))}, neighbours, joins,
+            own_slice, part)
+
+    def _part(self, engine, asserted_types: dict, asserted_labels: dict, local, claimed: set[str]) -> bytes:
+        """The entailments that touch the article's own individuals, from a saturated engine, as N-Quads."""
+        reported = report_tuples(engine, self.rules.tbox, self.rules.sup, asserted_types, asserted_labels, self.ids)
+        triples = entailed(reported, asserted_types, asserted_labels, self.inverse, self.ids)
+        return _serialize(entailment_quads({t for t in triples if local(t[0]) or local(t[2])}, claimed,
+                                           self.inferred_graph))
+
+    def _slice(self, neighbours: Iterable[str], joins: frozenset, out: dict) -> tuple[set[str], dict]:
+        """What the rules could use of the shared individuals when reasoning over one article: the classes and
+        values of those its own individuals are related to, and the relations between shared individuals that a
+        property chain (or transitive property) would follow from there, as far as they lead. ``out``: shared
+        individual -> shared individual -> properties (as far as they differ from the ontology's own)."""
+        fire = self.rules.tables.fire
+        individuals = set(neighbours)
+        pairs: dict[tuple[str, str], frozenset] = {}
+        stack = [(x, q) for direction, x, q in joins if direction == "in"]
+        seen = set(stack)
+        while stack:
+            x, q = stack.pop()
+            links = fire[q][3] if q in fire else ()
+            for y, labels in out.get(x, {}).items():
+                for p2, r in links:
+                    if p2 in labels:
+                        pairs[(x, y)] = labels
+                        individuals.add(y)
+                        if (y, r) not in seen:
+                            seen.add((y, r))
+                            stack.append((y, r))
+        return individuals, pairs
+
+    def _slice_digest(self, individuals: set[str], pairs: dict, engine) -> bytes:
+        stable, tracked = self.names.stable, self.rules.tables.tracked
+        text = repr((sorted((x, sorted(stable(engine.types.get(x, EMPTY))),
+                             sorted((q, sorted(map(repr, engine.values(q, x)))) for q in tracked if x in engine.first[q]))
+                            for x in individuals),
+                     sorted((k, sorted(v)) for k, v in pairs.items())))
+        return hashlib.sha256(text.encode()).digest()[:16]
 
     def _joins(self, engine, local) -> frozenset:
         out = set()
@@ -235,19 +283,21 @@ class Modular:
 
     # -- one article, given the shared model -------------------------------------------------------------------
 
-    def article(self, slug: str, quads: Iterable[ox.Quad], model: SharedModel) -> list[ox.Quad]:
-        """The entailments that touch the article's own individuals, as the whole-corpus run makes them."""
+    def article(self, slug: str, quads: Iterable[ox.Quad], model: SharedModel,
+                contribution: Contribution) -> bytes:
+        """The entailments that touch the article's own individuals, as the whole-corpus run makes them
+        (N-Quads), given what the shared model holds of the shared individuals it can use (its slice)."""
         doc = self.ids + slug
         local = _local_test(doc)
-        triples, content = [], set()
+        triples, claimed = [], set()
         for q in quads:
             triples.append(q.triple)
             if q.graph_name.value.endswith("/claims"):
-                content.add(q.subject.value)
+                claimed.add(q.subject.value)
+        individuals, pairs = model.slice(contribution)
         with paused_gc():
             engine = self.rules.engine()
-            for x in model.reach(_neighbours_of(triples, local)):
-                model.give(engine, x)
+            model.give(engine, individuals, pairs)
             asserted_types, asserted_labels = _load(engine, self.rules.tbox, triples)
             engine.run()
             why = self._why_not(engine, local)
@@ -255,27 +305,12 @@ class Modular:
                 raise Unsupported(f"article {slug}: {why}")
             model.covers(engine, local, slug)
             model.joins.check(slug, self._joins(engine, local))
-            reported = report_tuples(engine, self.rules.tbox, self.rules.sup, asserted_types, asserted_labels,
-                                     self.ids)
-        triples_out = entailed(reported, asserted_types, asserted_labels, self.inverse, self.ids)
-        mine = {t for t in triples_out if local(t[0]) or local(t[2])}
-        return entailment_quads(mine, content, self.inferred_graph)
+            return self._part(engine, asserted_types, asserted_labels, local, claimed)
 
 
 def _local_test(doc: str):
     prefix = doc + "/"
     return lambda x: x == doc or x.startswith(prefix)
-
-
-def _neighbours_of(triples: list[ox.Triple], local) -> set[str]:
-    """The shared individuals the article's data mentions (the slice starts from them)."""
-    out = set()
-    for t in triples:
-        if type(t.object) is ox.NamedNode and t.predicate.value != RDF_TYPE:
-            s, o = t.subject.value, t.object.value
-            if local(s) != local(o):
-                out.add(o if local(s) else s)
-    return out
 
 
 class Joins:
@@ -319,29 +354,25 @@ class SharedModel:
         self.values = modular._values(engine, lambda x: True)
         self.types = {x: ts for x, ts in engine.types.items() if ts != modular.base_types.get(x)}
 
-    def reach(self, start: Iterable[str]) -> set[str]:
-        """The shared individuals the rules can get to from ``start``: along the properties they look further on."""
-        follow = self.m.follow
-        seen = set(start)
-        stack = list(seen)
-        while stack:
-            x = stack.pop()
-            for y, labels in self.out.get(x, {}).items():
-                if y not in seen and labels & follow:
-                    seen.add(y)
-                    stack.append(y)
-        return seen
+    def slice(self, contribution: Contribution) -> tuple[set[str], dict]:
+        """The shared individuals and relations the rules could use for this article (Modular._slice)."""
+        return self.m._slice(contribution.neighbours, contribution.joins, self.out)
 
-    def give(self, engine, x: str) -> None:
-        """Put what the model knows of x (classes, values, relations to other shared individuals) into an engine."""
-        ts = self.types.get(x)
-        if ts:
-            engine.type(x, ts)
-        for y, labels in self.out.get(x, {}).items():
-            engine.label((x, y), labels, True)
-        for q in self.m.rules.tables.tracked:
-            for v in self.values.get((q, x), ()):
-                engine._first_value(q, x, v)
+    def slice_digest(self, contribution: Contribution) -> bytes:
+        return self.m._slice_digest(*self.slice(contribution), self.engine)
+
+    def give(self, engine, individuals: set[str], pairs: dict) -> None:
+        """Put a slice of the model (classes and values of the individuals, the relations) into an engine."""
+        types, tracked, model = self.engine.types, self.m.rules.tables.tracked, self.engine
+        for x in individuals:
+            ts = types.get(x)
+            if ts:
+                engine.type(x, ts)
+            for q in tracked:
+                for v in model.values(q, x):
+                    engine._first_value(q, x, v)
+        for k, labels in pairs.items():
+            engine.label(k, labels, True)
 
     def covers(self, engine, local, slug: str) -> None:
         """Unsupported unless everything the engine holds about shared individuals is in the model."""
@@ -356,11 +387,13 @@ class SharedModel:
     def digests(self) -> dict[str, bytes]:
         """Per shared individual, a digest of what the model holds of it (what a rebuild compares)."""
         names = self.m.names
+        values: dict[str, list] = {}
+        for (q, x), vs in self.values.items():
+            values.setdefault(x, []).append((q, sorted(map(repr, vs))))
         out = {}
-        for x in set(self.types) | set(self.out) | {x for _, x in self.values}:
+        for x in set(self.types) | set(self.out) | set(values):
             text = repr((sorted(names.stable(self.types.get(x, ()))),
-                         sorted((y, sorted(ls)) for y, ls in self.out.get(x, {}).items()),
-                         sorted((q, sorted(map(repr, vs))) for (q, y), vs in self.values.items() if y == x)))
+                         sorted((y, sorted(ls)) for y, ls in self.out.get(x, {}).items()), sorted(values.get(x, ()))))
             out[x] = hashlib.sha256(text.encode()).digest()[:16]
         return out
 
@@ -372,31 +405,13 @@ class SharedModel:
         return entailment_quads(entailed(reported, asserted_types, self.asserted_labels, m.inverse, m.ids), set(),
                                 m.inferred_graph)
 
-    def followers(self, changed: set[str]) -> set[str]:
-        """The shared individuals whose reach includes a changed one."""
-        follow = self.m.follow
-        back: dict[str, set[str]] = {}
-        for a, targets in self.out.items():
-            for b, labels in targets.items():
-                if labels & follow:
-                    back.setdefault(b, set()).add(a)
-        seen = set(changed)
-        stack = list(seen)
-        while stack:
-            x = stack.pop()
-            for w in back.get(x, ()):
-                if w not in seen:
-                    seen.add(w)
-                    stack.append(w)
-        return seen
-
 
 # -- the state kept with each build --------------------------------------------------------------------------------
 
 @dataclass
 class State:
     key: str
-    articles: dict  # slug -> (fingerprint, Contribution, its entailments as N-Quads bytes, its neighbours)
+    articles: dict  # slug -> (fingerprint, Contribution, its entailments as N-Quads, digest of its slice of the model)
     digests: dict  # shared individual -> digest of the model's facts about it
     note: str = ""  # why this build reasoned over the whole corpus at once ("" when it reasoned per article)
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
@@ -433,6 +448,7 @@ class Corpus:
     def __init__(self, modular: Modular, articles: list[tuple[str, str, bytes, Contribution | None]],
                  previous: State | None) -> None:
         self.m, self.previous = modular, previous
+        self.with_model = 0  # articles reasoned over again with the shared model's slice (the others alone sufficed)
         self.fingerprints = {slug: print_ for slug, print_, _, _ in articles}
         self.nquads = {slug: data for slug, _, data, _ in articles}
         self.contributions: dict[str, Contribution] = {}
@@ -452,23 +468,33 @@ class Corpus:
         previous = self.previous if self.previous is not None and not self.previous.note else None
         model = m.shared_model(self.contributions)
         digests = model.digests()
-        reached: set[str] = set()
-        if previous is not None:
-            changed = {x for x in digests.keys() | previous.digests.keys()
-                       if digests.get(x) != previous.digests.get(x)}
-            reached = model.followers(changed) if changed else set()
+        changed = previous is not None and digests != previous.digests
         parts: dict[str, bytes] = {}
-        todo = []
+        slices: dict[str, bytes] = {}
+        todo, fresh = [], []
         for slug, print_ in self.fingerprints.items():
+            contribution = self.contributions[slug]
             kept = previous.articles.get(slug) if previous is not None else None
-            if kept is not None and kept[0] == print_ and not self.contributions[slug].neighbours & reached:
-                parts[slug] = kept[2]
+            if kept is not None and kept[0] == print_:
+                if not changed:
+                    parts[slug], slices[slug] = kept[2], kept[3]
+                    continue
+                slices[slug] = model.slice_digest(contribution)
+                if slices[slug] == kept[3]:  # the same facts to go on: the same entailments
+                    parts[slug] = kept[2]
+                    continue
+            else:
+                slices[slug] = model.slice_digest(contribution)
+            fresh.append(slug)
+            if contribution.part is not None and slices[slug] == contribution.own_slice:
+                parts[slug] = contribution.part  # nothing in the model it could use that it lacks alone
             else:
                 todo.append(slug)
         parts.update(self._reason(todo, model, jobs))
+        self.with_model = len(todo)
         shared = _serialize(model.shared_quads())
         return {"": shared, **{slug: parts[slug] for slug in self.fingerprints}}, \
-            self._state(parts, digests, shared=shared), todo
+            self._state(parts, digests, shared=shared, slices=slices), fresh
 
     def _reason(self, slugs: list[str], model: SharedModel, jobs: int) -> dict[str, bytes]:
         """Each article's entailments given the model, as N-Quads; in worker processes when there are many (they
@@ -492,8 +518,11 @@ class Corpus:
         why this corpus was not reasoned over per article."""
         return self._state({}, {}, why)
 
-    def _state(self, parts: dict[str, bytes], digests: dict, note: str = "", shared: bytes = b"") -> State:
-        return State(self.m.key, {slug: (print_, self.contributions[slug], parts.get(slug, b""))
+    def _state(self, parts: dict[str, bytes], digests: dict, note: str = "", shared: bytes = b"",
+               slices: dict[str, bytes] | None = None) -> State:
+        slices = slices or {}
+        return State(self.m.key, {slug: (print_, replace(self.contributions[slug], part=None), parts.get(slug, b""),
+                                         slices.get(slug, b""))
                                   for slug, print_ in self.fingerprints.items()}, digests, note, shared)
 
 
@@ -516,7 +545,8 @@ _WORK: tuple[Corpus, SharedModel] | None = None  # what forked workers inherit
 
 def _reason_batch(slugs: list[str]) -> list[tuple[str, bytes]]:
     corpus, model = _WORK
-    return [(slug, _serialize(corpus.m.article(slug, _parse(corpus.nquads[slug]), model))) for slug in slugs]
+    return [(slug, corpus.m.article(slug, _parse(corpus.nquads[slug]), model, corpus.contributions[slug]))
+            for slug in slugs]
 
 
 def _owner(x: str, ids: str, slugs) -> str | None:
