@@ -196,7 +196,7 @@ def push(project: Path, nquads: Path, work: Path) -> tuple[Figure, float]:
         row("kg push to a fresh oxigraph serve", *pushed,
             f"{on_store} triples in {graphs} graphs on the store, {triples} built: {check}")
         change_one_article(project)
-        subprocess.run(kg(project, "build"), capture_output=True, check=True)
+        run(*kg(project, "build"))
         again = measure(*kg(project, "push", base + "/query"))
         check = "equal" if remote_triples(base) == built_triples(project) else "MISMATCH"
         row("kg push after changing one article (and build)", *again, f"store and build: {check}")
@@ -247,6 +247,14 @@ def summary(size: int, results: dict[str, Figure], push_share: float) -> None:
            f"{verdict(peak, PEAK_MIB, ' MiB', digits=0)} ({peak:.0f} MiB, kg {COMMANDS.get(heaviest, heaviest)})")
 
 
+def run(*command: str) -> str:
+    """Run a command that must succeed; its output (or its error, and the command, when it fails)."""
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"failed ({out.returncode}): {' '.join(command)}\n{out.stderr}")
+    return out.stdout
+
+
 def change_one_article(project: Path, *, back: bool = False) -> None:
     """Edit one sentence (and the quote that cites it) of one article; ``back``: undo the edit."""
     article = project / "articles" / "synthetic-00001"
@@ -260,8 +268,7 @@ def rebuild_phases(project: Path) -> None:
     """Where a rebuild's time goes: undo the change and build again, printing the report's phases."""
     change_one_article(project, back=True)
     started = time.perf_counter()
-    out = subprocess.run(kg(project, "build", "-f", "json"), capture_output=True, text=True, check=True)
-    report = json.loads(out.stdout)
+    report = json.loads(run(*kg(project, "build", "-f", "json")))
     phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in report["phases"].items())
     print(f"  (the change undone, rebuilt in {time.perf_counter() - started:.2f} s: {phases} s; "
           f"{len(report['rebuilt'])} rebuilt, {report['hashed']} hashed, store {report['store']})")

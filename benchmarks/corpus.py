@@ -140,7 +140,7 @@ def add_quantity(art: Article, index: int) -> None:
     art.facts.append([f"  - id: crossings-{index}", "    type: Quantity", f"    label: {q(f'{word.lower()} {value} crossings')}",
                       f"    {bound}: {value}", f"    hedge: {hedge}", "    unit: person",
                       f"    measures: {q('people who crossed the border near ' + town)}", f"    period: year-{index}",
-                      f"    evidence: [{q(f'{word} {value:,} people crossed the border near {town}')}]",
+                      f"    evidence: [{q(sentence[:-1])}]",  # with its tally: two quantities may read alike
                       f"  - id: year-{index}", "    type: TimeReference", f"    label: {q(str(year))}",
                       f"    statedAs: {q(str(year))}", f"    year: {q(str(year))}", "    precision: year",
                       f"    evidence: [{q(f'in {year} (tally {art.number}-{index})')}]"])

@@ -1,23 +1,27 @@
 """Reasoning one article at a time, so that a rebuild reasons over what changed and still gets the entailments of
-a run over the whole corpus.
+a run over the whole corpus, byte for byte.
 
 Every individual of the graph is *local* to one article (``<ids><slug>`` and ``<ids><slug>/...``: its claims,
 events, spans...) or *shared* (entities, propositions, the ontology's own individuals). Articles meet only through
 shared individuals, so the corpus' entailments split in three:
 
-- what each article *alone* entails about shared individuals (its :class:`Contribution`: kept per article, keyed
-  by its fingerprint, so only changed articles are reasoned over to get it);
-- the *shared model*: every contribution together, saturated by the rules (small: shared individuals only);
-- each article's entailments about its own individuals: the rules over the article's data plus the part of the
-  shared model its individuals can reach (the *slice*).
+- what each article *alone* entails about shared individuals (its :class:`Contribution`, reasoned over in the
+  worker that compiles the article and kept with the build, so only changed articles are reasoned over again);
+- the *shared model*: every contribution together, saturated by the rules (small: shared individuals only), and
+  its entailments between shared individuals;
+- each article's entailments about its own individuals: the rules over the article's data plus its *slice* of the
+  model: the classes and values of the shared individuals its own are related to, and the relations a property
+  chain (or transitive property) would follow from them. When the article alone already has its whole slice (the
+  others add nothing it could use), what it entails alone is final; a rebuild reasons over an unchanged article
+  again only when its slice changed.
 
-That is exact under conditions checked every time, not assumed: no article's individuals reach another article's
-(a property chain, transitive or functional property through a shared individual could join them), an article
-given its slice entails nothing about shared individuals that the shared model lacks (articles do not derive
-shared facts together), the data adds nothing to the ontology's own individuals, and claims graphs describe only
-the article's own individuals. When a condition fails, or anything is inconsistent (the whole-corpus run names the
-clashes), :class:`Unsupported` sends the build back to the whole-corpus run, which also records whether the next
-build may reason per article. Tests compare both ways on generated corpora.
+That is exact under conditions checked every time, not assumed: no two articles' individuals can be joined through
+a shared one (a property chain or transitive property leading from one article's individual through a shared
+individual to another's, or two values of a functional property), an article given its slice entails nothing about
+shared individuals that the model lacks (articles do not derive shared facts together), the data adds nothing to
+the ontology's own individuals, and claims graphs describe only the article's own individuals. When a condition
+fails, or anything is inconsistent, :class:`Unsupported` says why and the build reasons over the whole corpus at
+once (which names the clashes). tests/test_modular.py compares both ways, byte for byte, through a series of edits.
 """
 from __future__ import annotations
 
@@ -33,12 +37,12 @@ import pyoxigraph as ox
 from .diagnose import entailed, entailment_quads
 from .errors import ReasonerError
 from .reason import inverse_properties
-from .rules import EMPTY, RDF_TYPE, Rules, _load, report_tuples
+from .rules import EMPTY, Rules, _load, report_tuples
 from .util import paused_gc
 
 __all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported", "layout"]
 
-#: The per-article reasoning state, next to the store of each build.
+#: The per-article reasoning state, next to the store of each build; it is used only by the same code (see _code).
 STATE = "reasoning.pickle"
 STATE_VERSION = 3
 
@@ -51,7 +55,7 @@ class Unsupported(Exception):
 class Contribution:
     """What one article alone entails about shared individuals, in names stable across processes and builds."""
 
-    ok: str  # "" when the article can be reasoned over on its own, else why not
+    why_not: str  # "" when the article can be reasoned over on its own, else why not
     types: dict  # shared individual -> its classes (beyond what the ontology alone gives it)
     labels: dict  # (shared, shared) -> the object properties between them
     values: dict  # (tracked datatype property, shared individual) -> its values
@@ -130,7 +134,8 @@ class Modular:
         self.base_types, self.base_lab = dict(base.types), dict(base.lab)
         self.base_values = {(q, x): frozenset(base.values(q, x)) for q in t.tracked for x in base.first[q]}
         self.base_asserted = _load(rules.engine(), rules.tbox, [])  # the ontology's own facts, in every run
-        self.key = hashlib.sha256(repr((STATE_VERSION, sorted(map(str, rules.ontology)), ids)).encode()).hexdigest()
+        self.key = hashlib.sha256(repr((STATE_VERSION, sorted(map(str, rules.ontology)), ids, _code())).encode()
+                                  ).hexdigest()
 
     # -- one article alone -----------------------------------------------------------------------------------
 
@@ -248,8 +253,8 @@ class Modular:
     def shared_model(self, contributions: dict[str, Contribution]) -> SharedModel:
         """Every article's contribution, saturated; Unsupported if that is inconsistent or not modular."""
         for slug, c in contributions.items():
-            if c.ok:
-                raise Unsupported(f"article {slug}: {c.ok}")
+            if c.why_not:
+                raise Unsupported(f"article {slug}: {c.why_not}")
         with paused_gc():
             engine = self.rules.engine()
             asserted_types: dict[str, set] = {x: set(cs) for x, cs in self.base_asserted[0].items()}
@@ -306,6 +311,14 @@ class Modular:
             model.covers(engine, local, slug)
             model.joins.check(slug, self._joins(engine, local))
             return self._part(engine, asserted_types, asserted_labels, local, claimed)
+
+
+def _code() -> str:
+    """A digest of the code whose results a state keeps: a state from another version of it is not used."""
+    digest = hashlib.sha256()
+    for name in ("modular.py", "rules.py", "diagnose.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
 
 
 def _local_test(doc: str):
