@@ -15,9 +15,10 @@ How a push stays safe:
 4. On any failure before the swap the temporary graphs are dropped (best effort) and the targets are untouched.
 
 A push only sends what changed. The swap also records, in the graph ``<base>push/state`` (outside the kg graphs:
-queries do not see it), each pushed graph's SHA-256 (of its N-Triples as the build has them) and triple count.
-The next push leaves a graph alone when its digest and count are those recorded and the store still holds that
-many triples in it; ``full=True`` (``kg push --full``) sends every graph again. A change made to a pushed graph by
+queries do not see it), each pushed graph's digest and triple count (from the build's records: an article graph's
+digest is the fingerprint of the article's inputs, another graph's the SHA-256 of its lines in kg.nq; nothing is
+read back from the store to be hashed). The next push leaves a graph alone when its digest and count are those
+recorded and the store still holds that many triples in it; ``full=True`` (``kg push --full``) sends every graph again. A change made to a pushed graph by
 another client that keeps its triple count is not seen: push with --full after one.
 
 Blank nodes (only the ontology and shapes graphs have them) are scoped to one request by the protocols, so every
@@ -152,15 +153,69 @@ def plan_batches(triples: list[ox.Triple], size: int) -> list[Batch]:
     return batches
 
 
-def _local_graphs(project: Project, ns: Namespaces, names: list[str] | None) -> dict[str, list[ox.Triple]]:
-    """The build's graphs (all, or the named ones) with their triples in a fixed order."""
-    store = open_store(project)
-    chosen = graph_names(store) if not names else sorted({resolve_graph(store, ns, n).value for n in names})
-    graphs = {}
-    for iri in chosen:
-        triples = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))}
-        graphs[iri] = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return graphs
+class _Build:
+    """The build being pushed: its graphs with a digest and triple count each, and their triples on demand.
+
+    The digests come from the build's own records where they can (no graph is read to be hashed): an article
+    graph's is the fingerprint of the article's inputs (the same inputs make the same graph), the other graphs'
+    the hash of their N-Quads lines in kg.nq, the counts those of manifest.json. Without those files every graph
+    is read from the store and hashed."""
+
+    def __init__(self, project: Project, ns: Namespaces, names: list[str] | None) -> None:
+        folder = project.current.resolve()
+        self.store = open_store(project)
+        known = graph_names(self.store)
+        chosen = known if not names else sorted({resolve_graph(self.store, ns, n).value for n in names})
+        self._triples: dict[str, list[ox.Triple]] = {}
+        recorded = _recorded_digests(folder, ns)
+        self.digests = {g: recorded[g] for g in chosen if g in recorded}
+        for g in chosen:
+            if g not in self.digests:
+                triples = self.triples(g)
+                self.digests[g] = (_digest(triples), len(triples))
+
+    def count(self, graph: str) -> int:
+        return self.digests[graph][1]
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """The graph's triples in a fixed order (read from the store once)."""
+        found = self._triples.get(graph)
+        if found is None:
+            triples = {q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+            found = self._triples[graph] = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate),
+                                                                          str(t.object)))
+        return found
+
+
+def _recorded_digests(folder, ns: Namespaces) -> dict[str, tuple[str, int]]:
+    """Digest and count of each graph from the build's index.json, manifest.json and kg.nq ({} without them)."""
+    import json
+
+    try:
+        index = json.loads((folder / "index.json").read_text())
+        sizes = json.loads((folder / "manifest.json").read_text())["graphs"]
+        start, length = index["base_nq"]
+        with open(folder / "kg.nq", "rb") as handle:
+            handle.seek(start)
+            base = handle.read(length)
+        articles = index["articles"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    out: dict[str, tuple[str, int]] = {}
+    for slug, record in articles.items():
+        for graph in (ns.article_graph(slug), ns.claims_graph(slug)):
+            if graph in sizes:
+                out[graph] = (hashlib.sha256(f"article {record['fingerprint']} {graph}".encode()).hexdigest(),
+                              sizes[graph])
+    lines: dict[bytes, list[bytes]] = {}
+    for line in base.splitlines():
+        if line:
+            lines.setdefault(line[line.rindex(b" <") + 2:line.rindex(b">")], []).append(line)
+    for graph, members in lines.items():
+        name = graph.decode()
+        if name in sizes:
+            out[name] = (hashlib.sha256(b"\n".join(sorted(members))).hexdigest(), sizes[name])
+    return out
 
 
 class _Loader:
@@ -326,22 +381,26 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     ns = ns or namespaces()
     if batch_size < 1:
         raise PushError(f"--batch-size must be at least 1, not {batch_size}")
-    local = _local_graphs(project, ns, graphs)
+    build = _Build(project, ns, graphs)
+    digests = build.digests
     client = connect(endpoint, update_endpoint=update_endpoint, store_endpoint=store_endpoint, timeout=timeout,
                      timeout_hint="--timeout SECONDS (or KG_HTTP_TIMEOUT=SECONDS)", batch_size=batch_size, env=env)
     if client.endpoints.update is None:
         raise PushError(f"{client.endpoints.query} looks like a query-only endpoint ({client.endpoints.kind}); "
                         "give the store's update URL with --update-endpoint")
     remote = kg_graphs(client, ns, include_tmp=True)
-    stale = [g for g in remote if TMP_MARKER in g and (graphs is None or g.split(TMP_MARKER)[0] in local)]
-    removed = [g for g in remote if TMP_MARKER not in g and g not in local] if graphs is None else []
+    stale = [g for g in remote if TMP_MARKER in g and (graphs is None or g.split(TMP_MARKER)[0] in digests)]
+    removed = [g for g in remote if TMP_MARKER not in g and g not in digests] if graphs is None else []
     _drop(client, stale, quietly=False)
-    digests = {g: (_digest(triples), len(triples)) for g, triples in local.items()}
     recorded = {} if full else _remote_state(client, ns)
-    held = graph_counts(client, [g for g in local if g in recorded])
+    held = graph_counts(client, [g for g in digests if g in recorded])
     unchanged = [g for g, (digest, count) in digests.items()
                  if count and recorded.get(g) == (digest, count) and held.get(g) == count]
-    everything, local = local, {g: t for g, t in local.items() if g not in unchanged}
+    local = {g: build.triples(g) for g in digests if g not in unchanged}
+    for g, triples in local.items():
+        if len(triples) != build.count(g):
+            raise PushError(f"the build's records say {build.count(g)} triples in {g} but its store holds "
+                            f"{len(triples)}; run kg build --full and push again")
     token = secrets.token_hex(6)
     temps = {g: f"{g}{TMP_MARKER}{token}" for g, triples in local.items() if triples}
     loader = _Loader(client, sum(len(t) for t in local.values()), progress)
@@ -364,11 +423,11 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
         _drop(client, list(temps.values()), quietly=True)
         raise
     empty = [g for g, triples in local.items() if not triples]
-    records = {g: digests[g] for g in everything if everything[g]}
+    records = {g: digests[g] for g in digests if build.count(g)}
     if temps or empty or removed or any(recorded.get(g) != records[g] for g in records):
         _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps),
               record=_state_update(ns, records, empty + removed, whole=graphs is None))
-    _check_counts(client, {g: len(t) for g, t in everything.items()} | dict.fromkeys(removed, 0),
+    _check_counts(client, {g: build.count(g) for g in digests} | dict.fromkeys(removed, 0),
                   "after the swap the store does not match the build")
     return PushReport(client.endpoints.query, loader.method, pushed, unchanged, removed, stale,
                       client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)

@@ -200,6 +200,31 @@ def test_push_sends_only_what_changed(mini_project, server) -> None:
     assert kg_graphs_of(server.dataset()) == canonical_graphs(store)
 
 
+def test_push_takes_digests_from_the_build_records(mini_project) -> None:
+    """To know what changed, kg push reads no graph back from the store: digests and counts come from the build's
+    own records (the counts are the store's), and a rebuild changes the digests of the changed article's graphs."""
+    from collections import Counter
+
+    from kg.config import Project
+    from kg.push import _Build
+
+    shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
+    kg(mini_project, "build", check=True)
+    build = _Build(Project(mini_project), NS, None)
+    assert build._triples == {}  # nothing read to be hashed
+    store = ox.Store.read_only(str(mini_project / "build" / "current" / "store"))
+    assert {g: count for g, (_, count) in build.digests.items()} == dict(Counter(q.graph_name.value for q in store))
+    del store
+    facts = mini_project / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("label: first round", "label: the first round of reunions"))
+    kg(mini_project, "build", check=True)
+    after = _Build(Project(mini_project), NS, None).digests
+    changed = {g for g in after if after[g] != build.digests.get(g)}
+    assert NS.article_graph("mini-two") in changed
+    assert changed <= {NS.article_graph("mini-two"), NS.claims_graph("mini-two"), NS.inferred_graph,
+                       NS.inferred_graph + "/claims"}
+
+
 def test_push_replaces_stale_graphs_and_leaves_other_data_alone(seed_build, server, local) -> None:
     gone, tmp = NS.graphs + "article/retired-article", NS.ontology_graph + TMP_MARKER + "deadbeef0000"
     server.update(f"""INSERT DATA {{
