@@ -139,15 +139,20 @@ class Modular:
 
     # -- one article alone -----------------------------------------------------------------------------------
 
-    def contribution(self, slug: str, quads: Iterable[ox.Quad]) -> Contribution:
-        """Reason over one article's two graphs alone; keep what it entails about shared individuals."""
-        doc = self.ids + slug
-        local = _local_test(doc)
+    def _read(self, slug: str, quads: Iterable[ox.Quad]) -> tuple:
+        """An article's quads as the engine takes them: the test for its own individuals, its triples, and the
+        subjects of its claims graph (entailments about them are claimed, not asserted)."""
+        local = _local_test(self.ids + slug)
         triples, claimed = [], set()
         for q in quads:
             triples.append(q.triple)
             if q.graph_name.value.endswith("/claims"):
                 claimed.add(q.subject.value)
+        return local, triples, claimed
+
+    def contribution(self, slug: str, quads: Iterable[ox.Quad]) -> Contribution:
+        """Reason over one article's two graphs alone; keep what it entails about shared individuals."""
+        local, triples, claimed = self._read(slug, quads)
         content = any(not local(x) for x in claimed)
         try:
             with paused_gc():
@@ -292,13 +297,7 @@ class Modular:
                 contribution: Contribution) -> bytes:
         """The entailments that touch the article's own individuals, as the whole-corpus run makes them
         (N-Quads), given what the shared model holds of the shared individuals it can use (its slice)."""
-        doc = self.ids + slug
-        local = _local_test(doc)
-        triples, claimed = [], set()
-        for q in quads:
-            triples.append(q.triple)
-            if q.graph_name.value.endswith("/claims"):
-                claimed.add(q.subject.value)
+        local, triples, claimed = self._read(slug, quads)
         individuals, pairs = model.slice(contribution)
         with paused_gc():
             engine = self.rules.engine()

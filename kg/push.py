@@ -42,7 +42,7 @@ from .config import Namespaces, Project, namespaces
 from .errors import PushError, RemoteError
 from .export import graph_names, resolve_graph
 from .query import open_store
-from .rdfutil import relabel_blank_nodes
+from .rdfutil import nquads_by_graph, relabel_blank_nodes
 from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg_graphs
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Batch", "GraphPush", "PushReport", "plan_batches", "push"]
@@ -207,14 +207,9 @@ def _recorded_digests(folder, ns: Namespaces) -> dict[str, tuple[str, int]]:
             if graph in sizes:
                 out[graph] = (hashlib.sha256(f"article {record['fingerprint']} {graph}".encode()).hexdigest(),
                               sizes[graph])
-    lines: dict[bytes, list[bytes]] = {}
-    for line in base.splitlines():
-        if line:
-            lines.setdefault(line[line.rindex(b" <") + 2:line.rindex(b">")], []).append(line)
-    for graph, members in lines.items():
-        name = graph.decode()
-        if name in sizes:
-            out[name] = (hashlib.sha256(b"\n".join(sorted(members))).hexdigest(), sizes[name])
+    for graph, lines in nquads_by_graph(base).items():
+        if graph in sizes:
+            out[graph] = (hashlib.sha256(b"\n".join(sorted(lines))).hexdigest(), sizes[graph])
     return out
 
 

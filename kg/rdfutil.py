@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 __all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS",
-           "trig_header", "trig_blocks"]
+           "trig_header", "trig_blocks", "trig_blocks_of_nquads", "nquads_by_graph"]
 
 PREFIXES = {
     "kg": "https://w3id.org/kgnews/ontology#",
@@ -92,13 +92,19 @@ def trig_blocks(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> dict[str,
             for graph, members in by_graph.items()}
 
 
-def trig_blocks_of_nquads(data: bytes, prefixes: dict[str, str]) -> dict[str, bytes]:
-    """:func:`trig_blocks` of quads given as N-Quads lines (each in a named graph)."""
+def nquads_by_graph(data: bytes) -> dict[str, list[bytes]]:
+    """N-Quads lines (each quad in a named graph) grouped by graph IRI, unparsed: the graph is the line's last
+    IRI."""
     by_graph: dict[bytes, list[bytes]] = {}
     for line in data.splitlines():
         if line:
             by_graph.setdefault(line[line.rindex(b" <") + 2:line.rindex(b">")], []).append(line)
-    return {graph.decode(): _block(lines, prefixes) for graph, lines in by_graph.items()}
+    return {graph.decode(): lines for graph, lines in by_graph.items()}
+
+
+def trig_blocks_of_nquads(data: bytes, prefixes: dict[str, str]) -> dict[str, bytes]:
+    """:func:`trig_blocks` of quads given as N-Quads lines (each in a named graph)."""
+    return {graph: _block(lines, prefixes) for graph, lines in nquads_by_graph(data).items()}
 
 
 def _block(lines: list[bytes], prefixes: dict[str, str]) -> bytes:

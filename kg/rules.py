@@ -961,8 +961,7 @@ class Rules:
             clashes = engine.final_clashes(self.unsat)
         if clashes:
             return RuleResult(False, [], clashes, time.perf_counter() - started)
-        drift = tuple((n, RDF_TYPE, c) for n in sorted(self.nominals) for c in sorted(engine.types.get(n, EMPTY))
-                      if c not in self.base_types.get(n, EMPTY) and (n, RDF_TYPE, c) not in self.extra_facts)
+        drift = self.drift(engine)
         if drift:  # the data says more about the ontology's own individuals: classify again knowing it
             result = Rules(self.ontology, self.extra_facts + drift).run(data, individuals_prefix=individuals_prefix)
             result.seconds = time.perf_counter() - started
@@ -971,10 +970,10 @@ class Rules:
             inferred = _report(engine, self.tbox, self.sup, asserted_types, asserted_labels, individuals_prefix)
         return RuleResult(True, inferred, [], time.perf_counter() - started, asserted_types, asserted_labels)
 
-    def drift(self, engine: _Engine) -> bool:
-        """Whether the data gave the ontology's own individuals classes the ontology alone does not."""
-        return any(c not in self.base_types.get(n, EMPTY) and (n, RDF_TYPE, c) not in self.extra_facts
-                   for n in self.nominals for c in engine.types.get(n, EMPTY))
+    def drift(self, engine: _Engine) -> tuple[tuple[str, str, str], ...]:
+        """The classes the data gave the ontology's own individuals beyond what the ontology alone gives them."""
+        return tuple((n, RDF_TYPE, c) for n in sorted(self.nominals) for c in sorted(engine.types.get(n, EMPTY))
+                     if c not in self.base_types.get(n, EMPTY) and (n, RDF_TYPE, c) not in self.extra_facts)
 
     def engine(self) -> _Engine:
         """A fresh engine holding the ontology's own individuals, for kg.modular."""

@@ -69,10 +69,13 @@ class Splicer:
 
     def write(self, data) -> None:
         self._copy_pending()
-        view = memoryview(data)
-        while view:
-            view = view[self._out.write(view):]
+        self._write_all(data)
         self.position += len(data)
+
+    def _write_all(self, data) -> None:
+        view = memoryview(data)
+        while view:  # an unbuffered write may take part of it
+            view = view[self._out.write(view):]
 
     def copy(self, offset: int, length: int) -> None:
         """Append ``length`` bytes of the source file from ``offset``."""
@@ -98,9 +101,7 @@ class Splicer:
                 data = os.pread(src, min(length, 1 << 24), offset)
                 if not data:
                     raise OSError(f"{self._source.name} ended before offset {offset + length}")
-                view = memoryview(data)
-                while view:
-                    view = view[self._out.write(view):]
+                self._write_all(data)
                 done = len(data)
             offset += done
             length -= done
