@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,8 @@ from .config import Namespaces, Project, namespaces
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
-from .previous import DELTA_LIMIT, INDEX, PreviousBuild, article_record, update_store
-from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header
+from .previous import DELTA_LIMIT, INDEX, TURTLE, PreviousBuild, article_record, update_store
+from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .util import ByteChunks, Splicer
 
@@ -316,27 +317,20 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     try:
         base_nquads = compiled.base_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS) + \
             compiled.inferred_nquads
-        _write_store(compiled, staging / "store", base_nquads)
-        mark = time.perf_counter()
-        trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
-        nq_spans = []
-        previous = compiled.previous.folder / "kg.nq" if compiled.previous is not None else None
-        with Splicer(staging / "kg.nq", previous) as out:  # every quad, unsorted: what fast exports read
-            out.write(base_nquads)
-            base_nq = (0, out.position)
-            for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
-                nq_spans.append((out.position, len(chunk)))
-                if output.record is not None and previous is not None:  # unchanged: copied by the kernel
-                    out.copy(*output.record["nq"])
-                else:
-                    out.write(chunk)
-            nq_size = out.position
-        index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": list(base_nq),
+        # the store is written on one core (Oxigraph lets go of the GIL) while the files are on the other
+        with ThreadPoolExecutor(1, thread_name_prefix="kg-store") as pool:
+            store = pool.submit(_write_store, compiled, staging / "store", base_nquads)
+            trig_spans, inferred_spans, turtle, nq_spans, nq_size = _write_files(compiled, staging)
+            store.result()
+        stored = time.perf_counter()
+        index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, len(base_nquads)],
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
+                 "ttl_size": (staging / TURTLE).stat().st_size, "ttl_shared": turtle.table,
                  "articles": {output.slug: article_record(output, span, {g: trig_spans[g] for g in output.trig},
                                                           compiled.sources[output.slug],
-                                                          inferred_spans.get(output.slug, {}))
+                                                          inferred_spans.get(output.slug, {}),
+                                                          turtle.spans[output.slug], turtle.refs[output.slug])
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
         (staging / INDEX).write_text(json.dumps(index, separators=(",", ":")))
         if compiled.reasoning_state is not None:
@@ -344,8 +338,8 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
 
             compiled.reasoning_state.save(staging / STATE)
         if phases is not None:
-            phases["store"] = mark - started
-            phases["trig"] = time.perf_counter() - mark
+            phases["store+files"] = stored - started
+            phases["index"] = time.perf_counter() - stored
         manifest = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -359,6 +353,24 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         compiled.previous.release()
     _swap_current(project, final)
     return final
+
+
+def _write_files(compiled: Compiled, staging: Path) -> tuple:
+    """kg.trig and kg.nq: (where each article graph's TriG block went, where each article's entailments' blocks
+    went, where each article's N-Quads went, the size of kg.nq)."""
+    trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
+    turtle = write_turtle(compiled, staging / TURTLE)
+    nq_spans = []
+    previous = compiled.previous.folder / "kg.nq" if compiled.previous is not None else None
+    with Splicer(staging / "kg.nq", previous) as out:  # every quad, unsorted: what fast exports read
+        out.write(compiled.base_nquads)
+        for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
+            nq_spans.append((out.position, len(chunk)))
+            if output.record is not None and previous is not None:  # unchanged: copied by the kernel
+                out.copy(*output.record["nq"])
+            else:
+                out.write(chunk)
+        return trig_spans, inferred_spans, turtle, nq_spans, out.position
 
 
 def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
@@ -387,8 +399,9 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
     for group in _groups(compiled.nquads, LOAD_BYTES):
         store.bulk_load(ByteChunks(group), format=ox.RdfFormat.N_QUADS)
     store.flush()
+    # what bulk loading in parts leaves (overlapping files) is merged once: lookups, so queries, get 2-3x faster
+    store.optimize()
     del store
-    gc.collect()
 
 
 #: N-Quads per bulk load: Oxigraph's bulk loader holds what one call loads in memory while it sorts it (1.7 GiB
@@ -446,6 +459,90 @@ def write_trig(compiled: Compiled, path: Path) -> tuple[dict[str, tuple[int, int
             else:
                 spans[graph] = (start, out.position - start)
     return spans, inferred
+
+
+@dataclass
+class TurtleLayout:
+    """Where kg.ttl put each article's block, and the shared lines each article's graphs hold (indexes into
+    ``table``, the N-Triples lines of all of them)."""
+
+    spans: dict[str, tuple[int, int]]
+    refs: dict[str, list[int]]
+    table: list[str]
+
+
+def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
+    """kg.ttl: the union of all graphs as one Turtle document, each triple once (what ``kg export -f turtle``
+    gives). It comes in blocks: each article's own triples (those naming one of its individuals, from its graphs
+    and its entailments) in article order, then all the others (ontology, shapes, entailments between shared
+    individuals, and what the articles say of shared individuals alone: an entity's label or class, which many
+    articles repeat). An article's block depends on its quads and entailments only, so an unchanged one is copied
+    from the previous build's file; the last block is made again each time from the lines every article's record
+    keeps."""
+    prefixes = output_prefixes(compiled.ns)
+    previous = compiled.previous
+    table = previous.turtle_table() if previous is not None else None
+    fresh = compiled.inferred_fresh
+    known = {o.slug for o in compiled.outputs}
+    ids = compiled.ns.ids.encode()
+    spans: dict[str, tuple[int, int]] = {}
+    others: dict[str, list[bytes]] = {}
+    with Splicer(path, previous.folder / TURTLE if table is not None else None) as out:
+        out.write(trig_header(prefixes))
+        for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
+            record = output.record if table is not None else None
+            start = out.position
+            if record is not None and "ttl" in record and fresh is not None and output.slug not in fresh:
+                out.copy(*record["ttl"])
+                others[output.slug] = [table[i] for i in record["ttl_shared"]]
+            else:
+                mine, others[output.slug] = _own_triples(output.slug, (chunk, compiled.inferred_parts.get(output.slug, b"")),
+                                                         ids, known)
+                out.write(turtle_block(mine, prefixes))
+            spans[output.slug] = (start, out.position - start)
+        shared = {line for lines in others.values() for line in lines}
+        rest = shared | _triples(ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS)) | \
+            _triples(compiled.inferred_parts.get("", b""))
+        out.write(turtle_block(rest, prefixes))
+    ordered = sorted(shared)
+    number = {line: i for i, line in enumerate(ordered)}
+    return TurtleLayout(spans, {slug: sorted(number[line] for line in lines) for slug, lines in others.items()},
+                        [line.decode() for line in ordered])
+
+
+def _triples(nquads: bytes) -> set[bytes]:
+    """N-Quads lines (each in a named graph) as N-Triples lines without the final " .": the graph is the line's
+    last term."""
+    return {line[:line.rindex(b" <")] for line in nquads.splitlines() if line}
+
+
+def _own_triples(slug: str, chunks: tuple, ids: bytes, known: set[str]) -> tuple[list[bytes], list[bytes]]:
+    """The triples of an article's quads (N-Quads chunks) that are its own — the subject is one of its
+    individuals, or the subject is no article's and the object is one of its — and the others (distinct), both
+    as N-Triples lines without the final " ."; a line with a blank node is never an article's own (blank nodes
+    stay together in the shared block)."""
+    mine, other = set(), set()
+    for chunk in chunks:
+        for line in bytes(chunk).splitlines():
+            if not line:
+                continue
+            triple = line[:line.rindex(b" <")]
+            subject, _, obj = triple.split(b" ", 2)
+            if subject.startswith(b"_:") or obj.startswith(b"_:"):
+                other.add(triple)
+            elif (_article_of(subject, ids, known) or _article_of(obj, ids, known)) == slug:
+                mine.add(triple)
+            else:
+                other.add(triple)
+    return list(mine), sorted(other)
+
+
+def _article_of(term: bytes, ids: bytes, known: set[str]) -> str | None:
+    """The slug of the article whose individual ``term`` (N-Triples) is, if any."""
+    if not term.startswith(b"<" + ids):
+        return None
+    name = term[len(ids) + 1:-1].split(b"/", 1)[0].decode()
+    return name if name in known else None
 
 
 def _swap_current(project: Project, final: Path) -> None:

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 
 from .config import Namespaces, Project
 from .errors import InputError
+from .previous import TURTLE
 from .query import open_store
 from .rdfutil import FORMATS, PREFIXES, serialize_sorted
 
@@ -92,12 +93,14 @@ _FAST = ("trig", "nquads", "ntriples", "turtle")
 
 
 def _whole(project: Project, store: ox.Store, fmt: str, prefixes: dict[str, str]) -> bytes:
-    """The whole build in a streaming format, fast: TriG is the build's own kg.trig (written in the same order
-    from the same quads); the others come from the build's kg.nq (else the store's dump), sorted as lines
-    (bytes, compared in C) and, for Turtle, re-serialized with prefixes by pyoxigraph."""
-    trig, nquads = project.current / "kg.trig", project.current / "kg.nq"
+    """The whole build in a streaming format, fast: TriG and Turtle are the build's own kg.trig and kg.ttl
+    (written from the same quads); the others come from the build's kg.nq (else the store's dump), sorted as lines
+    (bytes, compared in C) and, for a build without kg.ttl, re-serialized as Turtle with prefixes by pyoxigraph."""
+    trig, nquads, turtle = project.current / "kg.trig", project.current / "kg.nq", project.current / TURTLE
     if fmt == "trig" and trig.is_file():
         return trig.read_bytes()
+    if fmt == "turtle" and turtle.is_file():
+        return turtle.read_bytes()
     # every quad is in a named graph in a kg build, so each line ends with its graph name; what is no longer
     # needed is let go at once (a 3M-quad build is 600 MB of N-Quads)
     lines = (nquads.read_bytes() if nquads.is_file() else store.dump(format=ox.RdfFormat.N_QUADS)).splitlines()

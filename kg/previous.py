@@ -25,9 +25,11 @@ from .config import Project
 from .registry import EntityRecord
 from .util import ByteChunks
 
-__all__ = ["INDEX", "PreviousBuild", "article_record", "update_store"]
+__all__ = ["INDEX", "TURTLE", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
+#: The union of all graphs as Turtle, written by every build (see kg.build.write_turtle).
+TURTLE = "kg.ttl"
 #: Above this share of changed articles a rebuild loads a fresh store (bulk loading beats many removals).
 DELTA_LIMIT = 0.25
 #: A file modified less than this before a build started is hashed again however its stat compares (file
@@ -36,13 +38,15 @@ RACY_NS = 2_000_000_000
 
 
 def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, tuple[int, int]],
-                   source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]]) -> dict:
-    """One article's entry in index.json (``nq``/``trig``: offset and length in kg.nq / kg.trig; ``source``: the
-    stat of its files and the hash of their content; ``inferred_trig``: where the blocks of the entailments about
-    its own individuals are in kg.trig)."""
+                   source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]],
+                   ttl: tuple[int, int], ttl_shared: list[int]) -> dict:
+    """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in kg.nq / kg.trig / kg.ttl;
+    ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks of the
+    entailments about its own individuals are in kg.trig; ``ttl_shared``: which lines of the index's
+    ``ttl_shared`` table its quads and entailments hold, that kg.ttl has in its last block)."""
     where = {"nq": list(nq), "trig": {graph: list(span) for graph, span in trig.items()},
              "inferred_trig": {graph: list(span) for graph, span in inferred_trig.items()},
-             "stat": source[0], "content": source[1]}
+             "ttl": list(ttl), "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
         return {**output.record, **where}
     return {**where, "fingerprint": output.fingerprint, "summary": output.summary.to_dict(),
@@ -60,6 +64,7 @@ class PreviousBuild:
     base_nq: tuple[int, int]  # the ontology, shapes and inferred quads in kg.nq
     articles: dict[str, dict]  # slug -> index record
     started_ns: int  # when that build started (time.time_ns())
+    ttl_shared: list[str] | None = None  # the lines kg.ttl's last block is made of (None: kg.ttl is not usable)
     _nq: bytes | None = None
     _trig: bytes | None = None
 
@@ -74,7 +79,10 @@ class PreviousBuild:
             if (folder / "kg.nq").stat().st_size != index["nq_size"] or \
                     (folder / "kg.trig").stat().st_size != index["trig_size"]:
                 return None
-            return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]))
+            ttl = folder / TURTLE
+            usable = "ttl_shared" in index and ttl.is_file() and ttl.stat().st_size == index.get("ttl_size")
+            return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]),
+                       index["ttl_shared"] if usable else None)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -111,6 +119,10 @@ class PreviousBuild:
             [EntityRecord(i, _types(types), label, where) for i, types, label, where in record["entities"]],
             nq[start:start + length], {graph: trig[a:a + n] for graph, (a, n) in record["trig"].items()},
             record["origins"], [Problem(**p) for p in record["problems"]], record["validated"], record=record)
+
+    def turtle_table(self) -> list[bytes] | None:
+        """The shared lines of kg.ttl that article records point at, or None if that build's kg.ttl is not usable."""
+        return None if self.ttl_shared is None else [line.encode() for line in self.ttl_shared]
 
     def base_nquads(self) -> bytes:
         """The previous build's ontology, shapes and inferred quads, as the N-Quads it wrote."""

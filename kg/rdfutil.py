@@ -109,7 +109,22 @@ def trig_blocks_of_nquads(data: bytes, prefixes: dict[str, str]) -> dict[str, by
 
 def _block(lines: list[bytes], prefixes: dict[str, str]) -> bytes:
     ordered = ox.parse(b"\n".join(sorted(set(lines))), format=ox.RdfFormat.N_QUADS)
-    text = ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=prefixes)
+    return _without_prefixes(ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=prefixes))
+
+
+def turtle_block(triples: Iterable[bytes], prefixes: dict[str, str]) -> bytes:
+    """N-Triples lines (without their final " ."), deduplicated and sorted, as Turtle without @prefix lines: a
+    file of trig_header() and such blocks is one Turtle document (a subject may have statements in several)."""
+    ordered = sorted(set(triples))
+    if not ordered:
+        return b""
+    ordered.append(b"")
+    text = ox.serialize(ox.parse(b" .\n".join(ordered), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE,
+                        prefixes=prefixes)
+    return _without_prefixes(text)
+
+
+def _without_prefixes(text: bytes) -> bytes:
     while text.startswith(b"@prefix "):
         text = text[text.index(b"\n") + 1:]
     return text

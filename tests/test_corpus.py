@@ -157,7 +157,7 @@ def _store_quads(project: Path) -> tuple[set, rdflib.Dataset]:
 
 def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Path) -> None:
     """An article changed, one added, one removed: the rebuild starts from the previous build's store (only those
-    graphs are written) and ends with what a full build makes: the same store, the same kg.trig and kg.nq."""
+    graphs are written) and ends with what a full build makes: the same store, the same kg.trig, kg.nq and kg.ttl."""
     import json
     import sys
 
@@ -190,7 +190,7 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
     assert 2 <= second["reasoning"]["reasoned"] < 23
     ground, data = _store_quads(project)
     assert ground != before  # the change went in
-    files = {name: (project / "build" / "current" / name).read_bytes() for name in ("kg.trig", "kg.nq")}
+    files = {name: (project / "build" / "current" / name).read_bytes() for name in ("kg.trig", "kg.nq", "kg.ttl")}
     third = build("--full")
     assert third["store"]["from_previous"] is False
     full_ground, full_data = _store_quads(project)

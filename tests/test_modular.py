@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, run_kg
@@ -14,7 +15,7 @@ from conftest import ROOT, run_kg
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from corpus import generate  # noqa: E402
 
-OUTPUTS = ("kg.nq", "kg.trig")
+OUTPUTS = ("kg.nq", "kg.trig", "kg.ttl")
 
 
 def build(project: Path, *flags: str) -> dict:
@@ -86,6 +87,21 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
 
     # nothing changed: nothing is reasoned over
     assert build(corpus)["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0}
+
+
+def test_kg_ttl_is_the_union_of_all_graphs_each_triple_once(corpus: Path) -> None:
+    """kg.ttl (what kg export -f turtle gives) holds every triple of every graph, and each of them once: an
+    entity's label, which every article that names it repeats, included."""
+    build(corpus)
+    current = corpus / "build" / "current"
+    triples = [str(t) for t in ox.parse(path=str(current / "kg.ttl"), format=ox.RdfFormat.TURTLE)]
+    quads = list(ox.parse(path=str(current / "kg.nq"), format=ox.RdfFormat.N_QUADS))
+    assert len(triples) == len(set(triples))
+    assert set(triples) == {str(q.triple) for q in quads}
+    graphs: dict[str, set] = {}
+    for q in quads:
+        graphs.setdefault(str(q.triple), set()).add(q.graph_name)
+    assert max(len(names) for names in graphs.values()) > 1  # the case that needs the deduplication
 
 
 def test_articles_the_rules_could_join_are_reasoned_over_together(mini_project: Path, tmp_path: Path) -> None:
