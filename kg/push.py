@@ -14,6 +14,11 @@ How a push stays safe:
    plain MOVE fails the whole request and leaves everything as it was.
 4. On any failure before the swap the temporary graphs are dropped (best effort) and the targets are untouched.
 
+Into a store that holds none of the build's graphs (and no record of a push), a push sends the whole build in
+ONE request: the build's own N-Quads (kg.nq) with the record, POSTed to the dataset (Oxigraph, Fuseki), which the
+store loads as one transaction — all or nothing, as fast as the store loads, with no temporary graphs to copy. A
+``batch_size`` given by the user bounds every request, and then the steps above are taken instead.
+
 A push only sends what changed. The swap also records, in the graph ``<base>push/state`` (outside the kg graphs:
 queries do not see it), each pushed graph's digest and triple count (from the build's records: an article graph's
 digest is the fingerprint of the article's inputs, another graph's the SHA-256 of its lines in kg.nq; nothing is
@@ -52,6 +57,7 @@ DEFAULT_BATCH_SIZE = 50_000
 #: small graphs go in one request.
 DATASET_POST_KINDS = ("oxigraph", "fuseki")
 GSP, UPDATE = "Graph Store Protocol", "SPARQL Update (INSERT DATA)"
+WHOLE = "Graph Store Protocol, the whole build in one request"
 
 
 @dataclass(frozen=True)
@@ -162,13 +168,15 @@ class _Build:
     is read from the store and hashed."""
 
     def __init__(self, project: Project, ns: Namespaces, names: list[str] | None) -> None:
-        folder = project.current.resolve()
+        folder = self.folder = project.current.resolve()
+        self.ns = ns
         self.store = open_store(project)
         known = graph_names(self.store)
         chosen = known if not names else sorted({resolve_graph(self.store, ns, n).value for n in names})
         self._triples: dict[str, list[ox.Triple]] = {}
-        recorded = _recorded_digests(folder, ns)
+        self.index, recorded = _recorded_digests(folder, ns)
         self.digests = {g: recorded[g] for g in chosen if g in recorded}
+        self._base: dict[str, list[bytes]] | None = None
         for g in chosen:
             if g not in self.digests:
                 triples = self.triples(g)
@@ -178,29 +186,64 @@ class _Build:
         return self.digests[graph][1]
 
     def triples(self, graph: str) -> list[ox.Triple]:
-        """The graph's triples in a fixed order (read from the store once)."""
+        """The graph's triples in a fixed order, as the build wrote them (kg.nq: its exact literals; the store
+        would give derived integer types as xsd:integer), else as its store holds them."""
         found = self._triples.get(graph)
         if found is None:
-            triples = {q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
-            found = self._triples[graph] = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate),
-                                                                          str(t.object)))
+            lines = self._lines(graph)
+            if lines is not None:
+                quads = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_QUADS)
+            else:
+                quads = self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            found = self._triples[graph] = sorted({q.triple for q in quads},
+                                                  key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
         return found
 
+    def _lines(self, graph: str) -> list[bytes] | None:
+        """The graph's N-Quads lines in kg.nq, found by the build's index (None without it)."""
+        if self.index is None:
+            return None
+        if self._base is None:
+            start, length = self.index["base_nq"]
+            self._base = nquads_by_graph(_read(self.folder / "kg.nq", start, length))
+        if graph in self._base:
+            return self._base[graph]
+        prefix = self.ns.graphs + "article/"
+        slug = graph[len(prefix):].removesuffix("/claims") if graph.startswith(prefix) else None
+        record = self.index["articles"].get(slug) if slug else None
+        if record is not None and graph in (self.ns.article_graph(slug), self.ns.claims_graph(slug)):
+            return nquads_by_graph(_read(self.folder / "kg.nq", *record["nq"])).get(graph, [])
+        return None
 
-def _recorded_digests(folder, ns: Namespaces) -> dict[str, tuple[str, int]]:
-    """Digest and count of each graph from the build's index.json, manifest.json and kg.nq ({} without them)."""
+    def whole(self) -> tuple[Path, int] | None:
+        """The build's kg.nq (every quad of every graph) and its size, if it is as the build recorded it."""
+        path = self.folder / "kg.nq"
+        try:
+            if self.index is None or path.stat().st_size != self.index["nq_size"]:
+                return None
+        except (OSError, KeyError):
+            return None
+        return path, self.index["nq_size"]
+
+
+def _read(path, start: int, length: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        return handle.read(length)
+
+
+def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tuple[str, int]]]:
+    """The build's index.json (None without it) and the digest and count of each graph from it, manifest.json
+    and kg.nq ({} without them)."""
     import json
 
     try:
         index = json.loads((folder / "index.json").read_text())
         sizes = json.loads((folder / "manifest.json").read_text())["graphs"]
-        start, length = index["base_nq"]
-        with open(folder / "kg.nq", "rb") as handle:
-            handle.seek(start)
-            base = handle.read(length)
+        base = _read(folder / "kg.nq", *index["base_nq"])
         articles = index["articles"]
     except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        return None, {}
     out: dict[str, tuple[str, int]] = {}
     for slug, record in articles.items():
         for graph in (ns.article_graph(slug), ns.claims_graph(slug)):
@@ -210,7 +253,7 @@ def _recorded_digests(folder, ns: Namespaces) -> dict[str, tuple[str, int]]:
     for graph, lines in nquads_by_graph(base).items():
         if graph in sizes:
             out[graph] = (hashlib.sha256(b"\n".join(sorted(lines))).hexdigest(), sizes[graph])
-    return out
+    return index, out
 
 
 class _Loader:
@@ -357,13 +400,56 @@ def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str], triples
         raise PushError(f"the final swap failed: {err}; {outcome}; run kg push again", status=err.status) from None
 
 
+def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tuple, progress, started: float) \
+        -> PushReport:
+    """The whole build and the record of it in one dataset POST (one transaction), into a store that holds none
+    of the build's graphs; then every graph's count is checked."""
+    path, size = whole
+    digests = build.digests
+    record = _record_nquads(ns, {g: digests[g] for g in digests if build.count(g)})
+    triples = sum(build.count(g) for g in digests)
+
+    def body() -> Iterable[bytes]:
+        sent = 0
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sent += len(chunk)
+                if progress:
+                    progress(triples * sent // max(1, size), triples)
+                yield chunk
+        yield record
+
+    try:
+        client.gsp_post(None, body, idempotent=False, size=size + len(record),
+                        what="Graph Store request with the whole build", timeout=swap_timeout(client, triples),
+                        timeout_source=f"{client.settings.timeout_source}, once per "
+                                       f"{client.batch_size or DEFAULT_BATCH_SIZE} triples sent",
+                        too_large="push with --batch-size N to send it in parts")
+    except RemoteError as err:
+        answered = err.status is not None and err.status < 502  # the store itself refused it
+        outcome = ("nothing was loaded" if answered else
+                   "the store loads it whole or not at all; run kg push again")
+        raise type(err)(f"{err}; {outcome}", status=err.status, detail=err.detail) from None
+    _check_counts(client, {g: build.count(g) for g in digests}, "after the push the store does not match the build")
+    return PushReport(client.endpoints.query, WHOLE, [GraphPush(g, build.count(g), 0) for g in digests], [], [], [],
+                      client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)
+
+
+def _record_nquads(ns: Namespaces, records: dict[str, tuple[str, int]]) -> bytes:
+    """The record of a push (see _state_update) as N-Quads in the record's graph."""
+    state, digest, count = iri_ref(state_graph(ns)), iri_ref(ns.base + "push#sha256"), iri_ref(ns.base + "push#triples")
+    integer = "<http://www.w3.org/2001/XMLSchema#integer>"
+    return "".join(f'{iri_ref(g)} {digest} "{d}" {state} .\n{iri_ref(g)} {count} "{n}"^^{integer} {state} .\n'
+                   for g, (d, n) in records.items()).encode()
+
+
 def _nothing_replaced(err: RemoteError) -> RemoteError:
     """The same kind of error, saying that the store's graphs were left as they were."""
     return type(err)(f"{err}; nothing was replaced on the store", status=err.status, detail=err.detail)
 
 
 def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
-         batch_size: int = DEFAULT_BATCH_SIZE, timeout: float | None = None, update_endpoint: str | None = None,
+         batch_size: int | None = None, timeout: float | None = None, update_endpoint: str | None = None,
          store_endpoint: str | None = None, ns: Namespaces | None = None,
          progress: Callable[[int, int], None] | None = None, env: Mapping[str, str] = os.environ,
          full: bool = False) -> PushReport:
@@ -371,9 +457,13 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
 
     A full push also drops kg graphs (under ns.graphs) that are no longer in the build, so the store's kg graphs
     equal the build; with ``graphs`` only those are replaced. See the module docstring for the guarantees.
+    ``batch_size``: triples per request (default DEFAULT_BATCH_SIZE); when it is not given, a whole push into a
+    store that holds none of the build's graphs goes in one request.
     """
     started = time.perf_counter()
     ns = ns or namespaces()
+    one_request = batch_size is None and graphs is None
+    batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
     if batch_size < 1:
         raise PushError(f"--batch-size must be at least 1, not {batch_size}")
     build = _Build(project, ns, graphs)
@@ -388,6 +478,10 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     removed = [g for g in remote if TMP_MARKER not in g and g not in digests] if graphs is None else []
     _drop(client, stale, quietly=False)
     recorded = {} if full else _remote_state(client, ns)
+    if one_request and not remote and client.endpoints.store and client.endpoints.kind in DATASET_POST_KINDS:
+        whole = build.whole()
+        if whole is not None and not (_remote_state(client, ns) if full else recorded):
+            return _push_whole(client, ns, build, whole, progress, started)
     held = graph_counts(client, [g for g in digests if g in recorded])
     unchanged = [g for g, (digest, count) in digests.items()
                  if count and recorded.get(g) == (digest, count) and held.get(g) == count]

@@ -17,7 +17,7 @@ import time
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,11 +185,12 @@ class RemoteClient:
         return self._batch_size
 
     def context(self, what: str, url: str, size: int, service: str, *, timeout: float | None = None,
-                timeout_source: str | None = None) -> RequestContext:
+                timeout_source: str | None = None, too_large: str | None = None) -> RequestContext:
         s = self.settings
         return RequestContext(what, url, service, size, timeout or s.timeout, timeout_source or s.timeout_source,
                               self._hint,
-                              self.credentials.source if self.credentials else None, self._netrc, self._batch_size)
+                              self.credentials.source if self.credentials else None, self._netrc, self._batch_size,
+                              too_large)
 
     def _call(self, send: Callable[[], tuple[bytes, str]], ctx: RequestContext, *, idempotent: bool) \
             -> tuple[bytes, str]:
@@ -266,9 +267,12 @@ class RemoteClient:
                            timeout_source=timeout_source)
         self._call(lambda: self._send_wrapper(wrapper), ctx, idempotent=idempotent)
 
-    def gsp_post(self, graph: str | None, data: bytes, *, idempotent: bool) -> None:
+    def gsp_post(self, graph: str | None, data: bytes | Callable[[], Iterable[bytes]], *, idempotent: bool,
+                 size: int | None = None, what: str = "Graph Store request", timeout: float | None = None,
+                 timeout_source: str | None = None, too_large: str | None = None) -> None:
         """Add N-Triples to a graph with the Graph Store HTTP Protocol (POST); retried only if ``idempotent``.
-        ``graph=None``: N-Quads POSTed to the dataset itself, each quad into its own graph (Oxigraph, Fuseki)."""
+        ``graph=None``: N-Quads POSTed to the dataset itself, each quad into its own graph (Oxigraph, Fuseki).
+        ``data`` may be a function giving the body in pieces (a file sent as it is read) of ``size`` bytes."""
         store = self.endpoints.store
         if store is None:
             raise RemoteError("no Graph Store endpoint is known for this store; give one with --store-endpoint")
@@ -278,18 +282,24 @@ class RemoteClient:
             url, kind = store + ("&" if "?" in store else "?") + urllib.parse.urlencode({"graph": graph}), \
                 "application/n-triples"
         headers = {"Content-Type": kind, "User-Agent": USER_AGENT}
+        if callable(data):
+            headers["Content-Length"] = str(size)
         if self.credentials:
             from base64 import b64encode
 
             token = b64encode(f"{self.credentials.user}:{self.credentials.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
+        wait = timeout or self.settings.timeout
 
         def send() -> tuple[bytes, str]:
-            request = urllib.request.Request(url, data=data, method="POST", headers=headers)
-            with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:  # noqa: S310
+            body = data() if callable(data) else data
+            request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+            with urllib.request.urlopen(request, timeout=wait) as response:  # noqa: S310
                 return response.read(), response.headers.get("Content-Type", "")
 
-        self._call(send, self.context("Graph Store request", store, len(data), "Graph Store"), idempotent=idempotent)
+        self._call(send, self.context(what, store, size if callable(data) else len(data), "Graph Store",
+                                      timeout=timeout, timeout_source=timeout_source, too_large=too_large),
+                   idempotent=idempotent)
 
 
 def connect(endpoint: str, *, update_endpoint: str | None = None, store_endpoint: str | None = None,

@@ -91,6 +91,7 @@ class RequestContext:
     credentials_source: str | None = None
     netrc_path: str = "~/.netrc"
     batch_size: int | None = None
+    too_large: str | None = None  # what to do when the store refuses the request as too large, if not the usual
 
 
 def classify(err: BaseException) -> Failure | None:
@@ -144,8 +145,8 @@ def to_error(failure: Failure, ctx: RequestContext, scrub: Scrubber, *, attempts
                                 "give the query endpoint, or --update-endpoint/--store-endpoint for push",
                                 status=status)
     if status == 413 or (status >= 400 and _TOO_LARGE.search(detail)):
-        fix = (f"use --batch-size N smaller than {ctx.batch_size}" if ctx.batch_size
-               else "make the request smaller")
+        fix = ctx.too_large or (f"use --batch-size N smaller than {ctx.batch_size}" if ctx.batch_size
+                                else "make the request smaller")
         return RequestTooLarge(f"{ctx.url} refused a {ctx.what} of {ctx.size} bytes as too large "
                                f"(HTTP {status}{': ' + detail if detail else ''}); {fix}", status=status)
     reason = f"HTTP {status} {failure.reason}".strip()

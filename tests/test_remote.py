@@ -16,7 +16,7 @@ from rdflib.compare import isomorphic
 from conftest import ROOT, run_kg
 from kg.config import Project, namespaces
 from kg.errors import RemoteError
-from kg.push import plan_batches, state_graph
+from kg.push import WHOLE, plan_batches, state_graph
 from kg.query import load_queries
 from kg.rdfutil import relabel_blank_nodes
 from kg.remote import TMP_MARKER, find_credentials, resolve_endpoints, run_remote
@@ -165,6 +165,7 @@ def test_push_makes_the_store_equal_the_build_and_twice_changes_nothing(seed_bui
     first = kg(seed_build, "push", server.query_url, check=True)
     total = sum(1 for _ in ox.parse(local_nquads, format=ox.RdfFormat.N_QUADS))
     assert first.stdout.startswith(f"pushed {total} triples in 6 graphs to {server.query_url}"), first.stdout
+    assert f"({WHOLE})" in first.stdout.splitlines()[0], "an empty store gets the whole build in one request"
     assert_isomorphic_to_build(server, local_nquads)
 
     second = kg(seed_build, "push", server.query_url, "--format", "json", check=True)
@@ -377,6 +378,35 @@ def test_store_killed_during_a_push_keeps_old_or_new(seed_build, tmp_path, local
         server.stop()
 
 
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_the_one_request_into_an_empty_store_loads_all_or_nothing(seed_build, tmp_path, local, moment) -> None:
+    """Into a store without kg graphs the build goes as one request: killed before the store answers it, the store
+    holds none of it; after, all of it (and the record: the next push sends nothing)."""
+    server = OxigraphServer(tmp_path / "remote-store").start()
+    try:
+        def kill(seen) -> str | None:
+            if seen.path.startswith("/store") and seen.method == "POST":
+                server.kill()
+                return "drop"
+            return None
+
+        with_proxy = Proxy(server.port, **{moment: kill})
+        try:
+            result = kg(seed_build, "push", with_proxy.query_url)
+        finally:
+            with_proxy.close()
+        posts = [seen for seen in with_proxy.seen if seen.method == "POST" and seen.path.startswith("/store")]
+        assert result.returncode == 3 and len(posts) == 1, "one request, not retried"
+        assert "the store loads it whole or not at all; run kg push again" in one_line_error(result)
+        server.start()
+        assert kg_graphs_of(server.dataset()) == ({} if moment == "before" else local)
+        again = json.loads(kg(seed_build, "push", server.query_url, "-f", "json", check=True).stdout)
+        assert kg_graphs_of(server.dataset()) == local
+        assert again["triples"] == (0 if moment == "after" else sum(map(len, local.values())))
+    finally:
+        server.stop()
+
+
 def test_slow_store_hits_the_timeout(seed_build, pushed, proxies) -> None:
     slow = proxies(pushed.port, delay=10)
     started = time.monotonic()
@@ -407,6 +437,14 @@ def test_request_too_large_suggests_a_smaller_batch(seed_build, server, proxies)
     assert "HTTP 413" in line and "use --batch-size N smaller than 1000" in line
     assert "nothing was replaced on the store" in line
     assert not server.dataset(), "the temporary graphs were dropped"
+
+
+def test_a_too_large_whole_build_says_how_to_send_it_in_parts(seed_build, server, proxies) -> None:
+    limited = proxies(server.port, before=lambda seen: (413, b"Payload Too Large\n")
+                      if seen.path.startswith("/store") else None)
+    line = one_line_error(kg(seed_build, "push", limited.query_url))
+    assert "HTTP 413" in line and "push with --batch-size N to send it in parts; nothing was loaded" in line
+    assert not server.dataset()
 
 
 def test_wrong_credentials_are_not_retried_and_never_shown(seed_build, pushed, proxies) -> None:

@@ -42,7 +42,9 @@ def push_command(
     graph: Annotated[list[str], typer.Option("--graph", "-g", help="Push only this graph (repeatable): an "
                                              "article slug, SLUG/claims, ontology, shapes, inferred, "
                                              "inferred/claims, or a graph IRI.")] = [],  # noqa: B006
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Triples per request.")] = 50_000,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Triples per request (default "
+                                                      "50000; without it, a push into a store that holds none of "
+                                                      "the build's graphs sends them in one request).")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.001, help="HTTP timeout in seconds "
                                                      "(default: KG_HTTP_TIMEOUT or 60).")] = None,
     update_endpoint: Annotated[Optional[str], typer.Option("--update-endpoint", help="SPARQL Update URL, if "
