@@ -337,6 +337,7 @@ class Validator:
         self._compiled: dict = {}
         self._base: _Data | None = None
         self._base_for_sparql: dict = {}
+        self._sparql_runs = 0  # runs of the SPARQL-based constraints so far
         roots = {t.subject for t in shapes if t.predicate.value == _TYPE and t.object.value == SH + "NodeShape"}
         roots |= {t.subject for t in shapes if t.predicate.value in _TARGETS}
         self.roots = [self._shape(node) for node in sorted(roots, key=str)]
@@ -513,10 +514,14 @@ class Validator:
     def _run_sparql(self, pending: list, data: _Data) -> list[ShaclResult]:
         """Run the SPARQL-based constraints on a store holding what their queries can match."""
         wanted: set[str] | None = set()
+        self._sparql_runs += 1
         for constraint in {id(c): c for _, c, _ in pending}.values():
-            if constraint.predicates is False:
+            # Which predicates a query can match only narrows the store it runs on (the results are the same);
+            # working that out parses the query with rdflib, worth it when many articles are validated, not for
+            # the one or two of a rebuild (importing rdflib's SPARQL parser alone takes half a second).
+            if constraint.predicates is False and self._sparql_runs > SPARQL_RUNS_BEFORE_NARROWING:
                 constraint.predicates = _predicates(self.prefixes + "\n" + constraint.select)
-            used = constraint.predicates
+            used = None if constraint.predicates is False else constraint.predicates
             wanted = None if used is None or wanted is None else wanted | used
         store = ox.Store()
         key = None if wanted is None else frozenset(wanted)
@@ -547,6 +552,10 @@ class Validator:
                 results.append(ShaclResult(this, None, value, message, SH + "SPARQLConstraintComponent",
                                            shape.name))
         return results
+
+
+#: Runs of the SPARQL-based constraints on whole stores before they run on stores narrowed to what they can match.
+SPARQL_RUNS_BEFORE_NARROWING = 3
 
 
 def _predicates(query: str) -> set[str] | None:
