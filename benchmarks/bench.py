@@ -310,8 +310,8 @@ def bench(size: int, reason_size: int, work: Path, rdflib_max: int) -> None:
     print(f"  ratios: kg build (validated, reasoned) takes {results['build'][0] / max(floor_s, 1e-9):.0f}x the "
           "pyoxigraph floor" + ("" if rdflib_s is None else
                                 f" and {results['build'][0] / max(rdflib_s, 1e-9):.1f}x the rdflib parse+write "
-                                f"reference; kg export -f turtle takes {results['turtle'][0] / max(rdflib_s, 1e-9):.3f}x "
-                                "the rdflib reference"))
+                                "reference; kg export -f turtle takes "
+                                f"{results['turtle'][0] / max(rdflib_s, 1e-9):.3f}x the rdflib reference"))
     results["push"], push_share = push(project, project / "export.nquads", work / f"stores-{size}")
     reasoned = project if reason_size == size else generate(work / f"corpus-r{reason_size}", articles=reason_size,
                                                             seed=7, template=HERE.parent)

@@ -9,8 +9,8 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from .config import Namespaces, Project, namespaces
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
-from .previous import DELTA_LIMIT, INDEX, TURTLE, PreviousBuild, article_record, update_store
+from .previous import DELTA_LIMIT, INDEX, TURTLE, TURTLE_LAYOUT, PreviousBuild, article_record, update_store
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .util import ByteChunks, Splicer
@@ -326,7 +326,8 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, len(base_nquads)],
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
-                 "ttl_size": (staging / TURTLE).stat().st_size, "ttl_shared": turtle.table,
+                 "ttl_size": (staging / TURTLE).stat().st_size, "ttl_layout": TURTLE_LAYOUT,
+                 "ttl_shared": turtle.table,
                  "articles": {output.slug: article_record(output, span, {g: trig_spans[g] for g in output.trig},
                                                           compiled.sources[output.slug],
                                                           inferred_spans.get(output.slug, {}),
@@ -356,8 +357,8 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
 
 
 def _write_files(compiled: Compiled, staging: Path) -> tuple:
-    """kg.trig and kg.nq: (where each article graph's TriG block went, where each article's entailments' blocks
-    went, where each article's N-Quads went, the size of kg.nq)."""
+    """kg.trig, kg.ttl and kg.nq: (where each article graph's TriG block went, where each article's entailments'
+    blocks went, kg.ttl's layout, where each article's N-Quads went, the size of kg.nq)."""
     trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
     turtle = write_turtle(compiled, staging / TURTLE)
     nq_spans = []
@@ -483,7 +484,6 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
     previous = compiled.previous
     table = previous.turtle_table() if previous is not None else None
     fresh = compiled.inferred_fresh
-    known = {o.slug for o in compiled.outputs}
     ids = compiled.ns.ids.encode()
     spans: dict[str, tuple[int, int]] = {}
     others: dict[str, list[bytes]] = {}
@@ -496,8 +496,8 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
                 out.copy(*record["ttl"])
                 others[output.slug] = [table[i] for i in record["ttl_shared"]]
             else:
-                mine, others[output.slug] = _own_triples(output.slug, (chunk, compiled.inferred_parts.get(output.slug, b"")),
-                                                         ids, known)
+                part = compiled.inferred_parts.get(output.slug, b"")
+                mine, others[output.slug] = _own_triples(output.slug, (chunk, part), ids)
                 out.write(turtle_block(mine, prefixes))
             spans[output.slug] = (start, out.position - start)
         shared = {line for lines in others.values() for line in lines}
@@ -516,11 +516,12 @@ def _triples(nquads: bytes) -> set[bytes]:
     return {line[:line.rindex(b" <")] for line in nquads.splitlines() if line}
 
 
-def _own_triples(slug: str, chunks: tuple, ids: bytes, known: set[str]) -> tuple[list[bytes], list[bytes]]:
-    """The triples of an article's quads (N-Quads chunks) that are its own — the subject is one of its
-    individuals, or the subject is no article's and the object is one of its — and the others (distinct), both
-    as N-Triples lines without the final " ."; a line with a blank node is never an article's own (blank nodes
+def _own_triples(slug: str, chunks: tuple, ids: bytes) -> tuple[list[bytes], list[bytes]]:
+    """The triples of an article's quads (N-Quads chunks) that are its own — their subject or object is one of its
+    individuals — and the others (distinct), both as N-Triples lines without the final " ."; which is which
+    depends on the article's own quads alone. A line with a blank node is never an article's own (blank nodes
     stay together in the shared block)."""
+    me, under = b"<" + ids + slug.encode() + b">", b"<" + ids + slug.encode() + b"/"
     mine, other = set(), set()
     for chunk in chunks:
         for line in bytes(chunk).splitlines():
@@ -530,19 +531,11 @@ def _own_triples(slug: str, chunks: tuple, ids: bytes, known: set[str]) -> tuple
             subject, _, obj = triple.split(b" ", 2)
             if subject.startswith(b"_:") or obj.startswith(b"_:"):
                 other.add(triple)
-            elif (_article_of(subject, ids, known) or _article_of(obj, ids, known)) == slug:
+            elif subject == me or subject.startswith(under) or obj == me or obj.startswith(under):
                 mine.add(triple)
             else:
                 other.add(triple)
     return list(mine), sorted(other)
-
-
-def _article_of(term: bytes, ids: bytes, known: set[str]) -> str | None:
-    """The slug of the article whose individual ``term`` (N-Triples) is, if any."""
-    if not term.startswith(b"<" + ids):
-        return None
-    name = term[len(ids) + 1:-1].split(b"/", 1)[0].decode()
-    return name if name in known else None
 
 
 def _swap_current(project: Project, final: Path) -> None:

@@ -25,11 +25,13 @@ from .config import Project
 from .registry import EntityRecord
 from .util import ByteChunks
 
-__all__ = ["INDEX", "TURTLE", "PreviousBuild", "article_record", "update_store"]
+__all__ = ["INDEX", "TURTLE", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
 #: The union of all graphs as Turtle, written by every build (see kg.build.write_turtle).
 TURTLE = "kg.ttl"
+#: How kg.ttl is split into blocks: a previous build's blocks are reused only if they were made the same way.
+TURTLE_LAYOUT = 1
 #: Above this share of changed articles a rebuild loads a fresh store (bulk loading beats many removals).
 DELTA_LIMIT = 0.25
 #: A file modified less than this before a build started is hashed again however its stat compares (file
@@ -80,7 +82,8 @@ class PreviousBuild:
                     (folder / "kg.trig").stat().st_size != index["trig_size"]:
                 return None
             ttl = folder / TURTLE
-            usable = "ttl_shared" in index and ttl.is_file() and ttl.stat().st_size == index.get("ttl_size")
+            usable = index.get("ttl_layout") == TURTLE_LAYOUT and ttl.is_file() and \
+                ttl.stat().st_size == index.get("ttl_size")
             return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]),
                        index["ttl_shared"] if usable else None)
         except (OSError, ValueError, KeyError, TypeError):
