@@ -485,7 +485,8 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     held = graph_counts(client, [g for g in digests if g in recorded])
     unchanged = [g for g, (digest, count) in digests.items()
                  if count and recorded.get(g) == (digest, count) and held.get(g) == count]
-    local = {g: build.triples(g) for g in digests if g not in unchanged}
+    left = set(unchanged)
+    local = {g: build.triples(g) for g in digests if g not in left}
     for g, triples in local.items():
         if len(triples) != build.count(g):
             raise PushError(f"the build's records say {build.count(g)} triples in {g} but its store holds "
@@ -514,9 +515,15 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     empty = [g for g, triples in local.items() if not triples]
     records = {g: digests[g] for g in digests if build.count(g)}
     if temps or empty or removed or any(recorded.get(g) != records[g] for g in records):
-        _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps),
-              record=_state_update(ns, records, empty + removed, whole=graphs is None))
-    _check_counts(client, {g: build.count(g) for g in digests} | dict.fromkeys(removed, 0),
+        if full and graphs is None:  # the record was not read: written anew
+            record = _state_update(ns, records, empty + removed, whole=True)
+        else:  # only the entries that change (and those of graphs the push does not leave on the store)
+            gone = [g for g in recorded if g not in records] if graphs is None else empty + removed
+            record = _state_update(ns, {g: r for g, r in records.items() if recorded.get(g) != r}, gone,
+                                   whole=False)
+        _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps), record=record)
+    # what the swap touched (the graphs left alone were counted just before it, and the swap does not write them)
+    _check_counts(client, {g: build.count(g) for g in [*temps, *empty]} | dict.fromkeys(removed, 0),
                   "after the swap the store does not match the build")
     return PushReport(client.endpoints.query, loader.method, pushed, unchanged, removed, stale,
                       client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)

@@ -199,6 +199,13 @@ def test_push_sends_only_what_changed(mini_project, server) -> None:
     assert set(report["unchanged"]) >= {NS.ontology_graph, NS.graphs + "shapes", NS.claims_graph("mini")}
     store = ox.Store.read_only(str(mini_project / "build" / "current" / "store"))
     assert kg_graphs_of(server.dataset()) == canonical_graphs(store)
+    del store
+    # the record on the store (updated entry by entry) is the build's, entry for entry
+    from kg.push import _Build, _remote_state
+    from kg.remote import connect
+
+    built = {g: d for g, d in _Build(Project(mini_project), NS, None).digests.items() if d[1]}
+    assert _remote_state(connect(server.query_url), NS) == built
 
 
 def test_push_takes_digests_from_the_build_records(mini_project) -> None:
