@@ -333,7 +333,7 @@ def main() -> None:
                              "hour at 10k)")
     args = parser.parse_args()
     if args.rdflib_max is None:
-        args.rdflib_max = max([100] if args.quick else args.articles)
+        args.rdflib_max = max([100] if args.quick else args.articles or [0])
     sizes = [100] if args.quick else args.articles
     print(f"kg benchmark, {date.today()}, {platform.machine()}, {platform.python_version()}, "
           f"{resource.getpagesize()}-byte pages")

@@ -155,7 +155,16 @@ def article_dirs(project: Project) -> list[Path]:
     if not project.articles_dir.is_dir():
         raise InputError("no articles folder", path=project.rel(project.articles_dir),
                          hint="run kg from the project root or pass --root")
-    return sorted(p for p in project.articles_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    folders = sorted(p for p in project.articles_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    for folder in folders:
+        if folder.name in RESERVED_SLUGS:
+            raise InputError(f"the article folder name '{folder.name}' is reserved (kg names other things "
+                             f"<ids>{folder.name}/...)", path=project.rel(folder), hint="rename the folder")
+    return folders
+
+
+#: Article folder names that would clash with IRIs kg mints itself (propositions: <ids>proposition/<hash>).
+RESERVED_SLUGS = frozenset({"proposition"})
 
 
 def compile_project(project: Project, ns: Namespaces | None = None, *,
@@ -217,6 +226,12 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             compiled.trace.update(output.origins)
             if output.sheet is not None:
                 compiled.sheets.append(output.sheet)
+    for folder in folders:  # an entity's IRI and an article's are both <ids><name>: one name cannot be both
+        record = registry.records.get(folder.name)
+        if record is not None:
+            raise InputError(f"{record.where}: entity '{record.id}' has the name of the article folder "
+                             f"{project.rel(folder)} (both would be {ns.entity(record.id)}); rename the entity's "
+                             "id or the folder")
     compiled.warnings = [w.line() for w in registry.warnings]
     compiled.entity_count = len(registry.records)
     return compiled
@@ -308,7 +323,7 @@ def check_failed(report: CheckReport) -> CheckError:
 
 
 def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float] | None = None) -> Path:
-    """Write store, TriG, N-Quads, index and manifest into a fresh folder, then point build/current at it
+    """Write store, TriG, Turtle, N-Quads, index and manifest into a fresh folder, then point build/current at it
     atomically. When few articles changed since the previous build, its store is the starting point (a
     checkpoint: only the changed graphs are written)."""
     started = time.perf_counter()

@@ -401,22 +401,23 @@ def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str], triples
 
 
 def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tuple, progress, started: float) \
-        -> PushReport:
+        -> PushReport | None:
     """The whole build and the record of it in one dataset POST (one transaction), into a store that holds none
-    of the build's graphs; then every graph's count is checked."""
+    of the build's graphs; then every graph's count is checked. None, with nothing loaded, when the store refuses
+    N-Quads POSTed to its dataset (the bounded way is taken instead)."""
     path, size = whole
     digests = build.digests
     record = _record_nquads(ns, {g: digests[g] for g in digests if build.count(g)})
     triples = sum(build.count(g) for g in digests)
+    handle = open(path, "rb")  # noqa: SIM115 - closed below; opened here so that a local failure is not the store's
 
     def body() -> Iterable[bytes]:
         sent = 0
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                sent += len(chunk)
-                if progress:
-                    progress(triples * sent // max(1, size), triples)
-                yield chunk
+        while chunk := handle.read(1 << 20):
+            sent += len(chunk)
+            if progress:
+                progress(triples * sent // max(1, size), triples)
+            yield chunk
         yield record
 
     try:
@@ -426,10 +427,14 @@ def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tupl
                                        f"{client.batch_size or DEFAULT_BATCH_SIZE} triples sent",
                         too_large="push with --batch-size N to send it in parts")
     except RemoteError as err:
+        if err.status in (400, 404, 405, 415, 501):  # no dataset POST here: nothing was loaded
+            return None
         answered = err.status is not None and err.status < 502  # the store itself refused it
         outcome = ("nothing was loaded" if answered else
                    "the store loads it whole or not at all; run kg push again")
         raise type(err)(f"{err}; {outcome}", status=err.status, detail=err.detail) from None
+    finally:
+        handle.close()
     _check_counts(client, {g: build.count(g) for g in digests}, "after the push the store does not match the build")
     return PushReport(client.endpoints.query, WHOLE, [GraphPush(g, build.count(g), 0) for g in digests], [], [], [],
                       client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)
@@ -481,7 +486,9 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     if one_request and not remote and client.endpoints.store and client.endpoints.kind in DATASET_POST_KINDS:
         whole = build.whole()
         if whole is not None and not (_remote_state(client, ns) if full else recorded):
-            return _push_whole(client, ns, build, whole, progress, started)
+            report = _push_whole(client, ns, build, whole, progress, started)
+            if report is not None:
+                return report
     held = graph_counts(client, [g for g in digests if g in recorded])
     unchanged = [g for g, (digest, count) in digests.items()
                  if count and recorded.get(g) == (digest, count) and held.get(g) == count]
@@ -489,7 +496,7 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
     local = {g: build.triples(g) for g in digests if g not in left}
     for g, triples in local.items():
         if len(triples) != build.count(g):
-            raise PushError(f"the build's records say {build.count(g)} triples in {g} but its store holds "
+            raise PushError(f"the build's records say {build.count(g)} triples in {g} but its files hold "
                             f"{len(triples)}; run kg build --full and push again")
     token = secrets.token_hex(6)
     temps = {g: f"{g}{TMP_MARKER}{token}" for g, triples in local.items() if triples}
@@ -514,11 +521,11 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
         raise
     empty = [g for g, triples in local.items() if not triples]
     records = {g: digests[g] for g in digests if build.count(g)}
-    if temps or empty or removed or any(recorded.get(g) != records[g] for g in records):
-        if full and graphs is None:  # the record was not read: written anew
+    gone = [g for g in recorded if g not in records] if graphs is None else empty + removed
+    if temps or empty or removed or gone or any(recorded.get(g) != records[g] for g in records):
+        if graphs is None and (full or not recorded):  # no record was read: it is written anew
             record = _state_update(ns, records, empty + removed, whole=True)
-        else:  # only the entries that change (and those of graphs the push does not leave on the store)
-            gone = [g for g in recorded if g not in records] if graphs is None else empty + removed
+        else:  # only the entries that change, and those of graphs the push does not leave on the store
             record = _state_update(ns, {g: r for g, r in records.items() if recorded.get(g) != r}, gone,
                                    whole=False)
         _swap(client, temps, empty + removed, sum(len(local[g]) for g in temps), record=record)

@@ -43,6 +43,24 @@ def test_conflicting_types_are_an_error(two_articles: Path) -> None:
         "different entities"]
 
 
+def test_an_article_named_like_an_entity_or_a_reserved_name_is_refused(mini_project: Path) -> None:
+    """An article folder and an entity would share one IRI (<ids><name>): the build stops and says which."""
+    articles = mini_project / "articles"
+    shutil.copytree(articles / "mini", articles / "radio-free-asia")
+    result = run_kg("--root", str(mini_project), "build", "--no-reason")
+    assert result.returncode == 2 and not (mini_project / "build" / "current").exists()
+    assert result.stderr.splitlines() == [
+        "kg: error: articles/mini/facts.yaml:14: entity 'radio-free-asia' has the name of the article folder "
+        "articles/radio-free-asia (both would be https://w3id.org/kgnews/id/radio-free-asia); rename the "
+        "entity's id or the folder"]
+    shutil.move(str(articles / "radio-free-asia"), str(articles / "proposition"))
+    result = run_kg("--root", str(mini_project), "build", "--no-reason")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "kg: error: articles/proposition: the article folder name 'proposition' is reserved (kg names other "
+        "things <ids>proposition/...); rename the folder"]
+
+
 def test_conflicting_labels_are_reported(two_articles: Path) -> None:
     facts = two_articles / "articles" / "mini-two" / "facts.yaml"
     facts.write_text(facts.read_text().replace("    label: Radio Free Asia", "    label: RFA"))

@@ -454,6 +454,14 @@ def test_a_too_large_whole_build_says_how_to_send_it_in_parts(seed_build, server
     assert not server.dataset()
 
 
+def test_a_store_without_dataset_posts_gets_the_bounded_requests(seed_build, server, proxies, local) -> None:
+    refusing = proxies(server.port, before=lambda seen: (415, b"Unsupported Media Type\n")
+                       if seen.method == "POST" and seen.path == "/store" else None)
+    report = json.loads(kg(seed_build, "push", refusing.query_url, "-f", "json", check=True).stdout)
+    assert report["method"] == "Graph Store Protocol" and report["requests"] > 3
+    assert kg_graphs_of(server.dataset()) == local
+
+
 def test_wrong_credentials_are_not_retried_and_never_shown(seed_build, pushed, proxies) -> None:
     guarded = proxies(pushed.port, auth=("kg-user", "right-password"))
     env = {"KG_ENDPOINT_USER": "kg-user", "KG_ENDPOINT_PASSWORD": SECRET}
