@@ -1,12 +1,14 @@
 """Typer application and the error boundary: a KGError becomes one line on stderr and a non-zero exit."""
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -92,4 +94,16 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("kg: interrupted\n")
         sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit as sys.exit would — output flushed, exit handlers run — but without freeing the heap object by object
+    first: after a build of 10k articles that took ~0.8 s, after the work was done and written."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (kg query | head): what is lost was not wanted
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
