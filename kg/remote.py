@@ -393,7 +393,8 @@ def run_remote(endpoint: str, query: StoredQuery, bindings: dict, ns: Namespaces
     text = with_bindings(query, bindings)
     if _is_update(text):
         raise QueryError(f"{query.shown_as}: {_READ_ONLY}")
-    client = connect(endpoint, timeout=timeout, env=env)
+    client = connect(endpoint, timeout=timeout, env=env,
+                     timeout_hint="--timeout SECONDS (or KG_HTTP_TIMEOUT=SECONDS)")
     graphs = kg_graphs(client, ns)
     if not graphs:
         raise RemoteError(f"{client.endpoints.query} holds no kg graphs (named graphs under {ns.graphs}); "

@@ -420,11 +420,16 @@ def test_slow_store_hits_the_timeout(seed_build, pushed, proxies) -> None:
     line = one_line_error(kg(seed_build, "query", "people", "--endpoint", slow.query_url,
                              env={"KG_HTTP_TIMEOUT": "0.5"}))
     assert "did not answer the query listing the graphs within 0.5 s (the HTTP timeout, KG_HTTP_TIMEOUT)" in line
-    assert "raise it with KG_HTTP_TIMEOUT=SECONDS" in line
+    assert "raise it with --timeout SECONDS (or KG_HTTP_TIMEOUT=SECONDS)" in line
+    line = one_line_error(kg(seed_build, "query", "people", "--endpoint", slow.query_url, "--timeout", "0.5"))
+    assert "within 0.5 s (the HTTP timeout, --timeout); raise it with --timeout SECONDS" in line
     line = one_line_error(kg(seed_build, "push", slow.query_url, "--timeout", "0.5"))
     assert "within 0.5 s (the HTTP timeout, --timeout); raise it with --timeout SECONDS" in line
-    assert len(slow.seen) == 2, "a timed-out request is not retried"
-    assert time.monotonic() - started < 8
+    assert len(slow.seen) == 3, "a timed-out request is not retried"
+    assert time.monotonic() - started < 10
+    local_only = kg(seed_build, "query", "people", "--timeout", "5")
+    assert local_only.returncode == 2
+    assert "--timeout is for queries with --endpoint" in one_line_error(local_only)
 
 
 def test_server_errors_give_status_and_first_line(seed_build, proxies) -> None:

@@ -60,6 +60,8 @@ def query_command(
                                                help="table, csv, tsv, json, xml or markdown "
                                                     "(default: table on a terminal, csv otherwise)")] = None,
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run on a remote SPARQL endpoint.")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.001, help="HTTP timeout in seconds for "
+                                                     "--endpoint (default: KG_HTTP_TIMEOUT or 60).")] = None,
 ) -> None:
     """Run a stored or ad hoc SPARQL query (read-only) and print the results to stdout."""
     chosen = fmt or ("table" if sys.stdout.isatty() else "csv")
@@ -74,7 +76,10 @@ def query_command(
         bindings = bind_params(query, given, ns)
         if endpoint:
             from ..remote import run_remote
-            return run_remote(endpoint, query, bindings, ns, project=ctx.obj.project)
+            return run_remote(endpoint, query, bindings, ns, project=ctx.obj.project, timeout=timeout)
+        if timeout is not None:
+            raise QueryError("--timeout is for queries with --endpoint; a query on the local store has no HTTP "
+                             "timeout")
         store = open_store(ctx.obj.project)
         return run_local(store, query, resolve_ids(store, query, given, bindings, ns), ns)
 
