@@ -46,6 +46,7 @@ import pyoxigraph as ox
 from .config import Namespaces, Project, namespaces
 from .errors import PushError, RemoteError
 from .export import graph_names, resolve_graph
+from .ontology import XSD
 from .query import open_store
 from .rdfutil import nquads_by_graph, relabel_blank_nodes
 from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg_graphs
@@ -184,6 +185,10 @@ class _Build:
 
     def count(self, graph: str) -> int:
         return self.digests[graph][1]
+
+    def recorded(self) -> dict[str, tuple[str, int]]:
+        """Digest and count of each graph that holds triples: what the push record lists."""
+        return {g: d for g, d in self.digests.items() if d[1]}
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """The graph's triples in a fixed order, as the build wrote them (kg.nq: its exact literals; the store
@@ -352,11 +357,24 @@ def _digest(triples: list[ox.Triple]) -> str:
     return hashlib.sha256(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)).hexdigest()
 
 
+def _record_terms(ns: Namespaces) -> tuple[str, str, str]:
+    """The push record's graph and its two properties (digest, triple count), as SPARQL/N-Triples IRIs."""
+    return iri_ref(state_graph(ns)), iri_ref(ns.base + "push#sha256"), iri_ref(ns.base + "push#triples")
+
+
+def _record_lines(ns: Namespaces, records: dict[str, tuple[str, int]], *, in_graph: bool) -> str:
+    """The record's entries, two statements a graph: N-Triples, or N-Quads in the record's graph (``in_graph``)."""
+    state, digest, count = _record_terms(ns)
+    end = f" {state} .\n" if in_graph else " .\n"
+    return "".join(f'{iri_ref(g)} {digest} "{d}"{end}{iri_ref(g)} {count} "{n}"^^<{XSD}integer>{end}'
+                   for g, (d, n) in records.items())
+
+
 def _remote_state(client: RemoteClient, ns: Namespaces) -> dict[str, tuple[str, int]]:
     """Graph -> (digest, triples) as the last push recorded them on the store."""
-    state, digest, count = state_graph(ns), ns.base + "push#sha256", ns.base + "push#triples"
-    result = client.select(f"SELECT ?g ?d ?n WHERE {{ GRAPH {iri_ref(state)} {{ ?g {iri_ref(digest)} ?d ; "
-                           f"{iri_ref(count)} ?n }} }}", what="query reading the last push's record")
+    state, digest, count = _record_terms(ns)
+    result = client.select(f"SELECT ?g ?d ?n WHERE {{ GRAPH {state} {{ ?g {digest} ?d ; {count} ?n }} }}",
+                           what="query reading the last push's record")
     recorded = {}
     for row in result.rows:
         try:
@@ -370,12 +388,11 @@ def _state_update(ns: Namespaces, records: dict[str, tuple[str, int]], forget: l
                   whole: bool) -> list[str]:
     """Update operations replacing the record of these graphs and removing that of ``forget`` (``whole``: the
     record is rewritten from scratch: it lists every graph the push leaves on the store)."""
-    state, digest, count = iri_ref(state_graph(ns)), iri_ref(ns.base + "push#sha256"), iri_ref(ns.base + "push#triples")
+    state = _record_terms(ns)[0]
     operations = [f"DROP SILENT GRAPH {state}"] if whole else [
         f"DELETE WHERE {{ GRAPH {state} {{ {iri_ref(g)} ?p ?o }} }}" for g in [*records, *forget]]
     if records:
-        lines = "\n".join(f'{iri_ref(g)} {digest} "{d}" ; {count} {n} .' for g, (d, n) in records.items())
-        operations.append(f"INSERT DATA {{ GRAPH {state} {{\n{lines}\n}} }}")
+        operations.append(f"INSERT DATA {{ GRAPH {state} {{\n{_record_lines(ns, records, in_graph=False)}}} }}")
     return operations
 
 
@@ -407,7 +424,7 @@ def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tupl
     N-Quads POSTed to its dataset (the bounded way is taken instead)."""
     path, size = whole
     digests = build.digests
-    record = _record_nquads(ns, {g: digests[g] for g in digests if build.count(g)})
+    record = _record_lines(ns, build.recorded(), in_graph=True).encode()
     triples = sum(build.count(g) for g in digests)
     handle = open(path, "rb")  # noqa: SIM115 - closed below; opened here so that a local failure is not the store's
 
@@ -438,14 +455,6 @@ def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tupl
     _check_counts(client, {g: build.count(g) for g in digests}, "after the push the store does not match the build")
     return PushReport(client.endpoints.query, WHOLE, [GraphPush(g, build.count(g), 0) for g in digests], [], [], [],
                       client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)
-
-
-def _record_nquads(ns: Namespaces, records: dict[str, tuple[str, int]]) -> bytes:
-    """The record of a push (see _state_update) as N-Quads in the record's graph."""
-    state, digest, count = iri_ref(state_graph(ns)), iri_ref(ns.base + "push#sha256"), iri_ref(ns.base + "push#triples")
-    integer = "<http://www.w3.org/2001/XMLSchema#integer>"
-    return "".join(f'{iri_ref(g)} {digest} "{d}" {state} .\n{iri_ref(g)} {count} "{n}"^^{integer} {state} .\n'
-                   for g, (d, n) in records.items()).encode()
 
 
 def _nothing_replaced(err: RemoteError) -> RemoteError:
@@ -520,7 +529,7 @@ def push(project: Project, endpoint: str, *, graphs: list[str] | None = None,
         _drop(client, list(temps.values()), quietly=True)
         raise
     empty = [g for g, triples in local.items() if not triples]
-    records = {g: digests[g] for g in digests if build.count(g)}
+    records = build.recorded()
     gone = [g for g in recorded if g not in records] if graphs is None else empty + removed
     if temps or empty or removed or gone or any(recorded.get(g) != records[g] for g in records):
         if graphs is None and (full or not recorded):  # no record was read: it is written anew
