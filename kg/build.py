@@ -88,6 +88,11 @@ class Compiled:
             joined = self._inferred_joined = (self.inferred_parts, b"".join(self.inferred_parts.values()))
         return joined[1]
 
+    def entailments_kept(self, slug: str) -> bool:
+        """Whether the article's entailments are known to be the previous build's (only per-article reasoning
+        knows which changed): then their blocks in kg.trig and kg.ttl can be copied from the previous files."""
+        return self.inferred_fresh is not None and slug not in self.inferred_fresh
+
     @property
     def inferred(self) -> list[ox.Quad]:
         return list(ox.parse(self.inferred_nquads, format=ox.RdfFormat.N_QUADS)) if self.inferred_nquads else []
@@ -451,9 +456,8 @@ def write_trig(compiled: Compiled, path: Path) -> tuple[dict[str, tuple[int, int
     entries: list[tuple[str, int, str, object]] = []  # (graph, part number, part, block or previous span)
     entries += [(graph, 0, "", block) for graph, block in compiled.trig.items()]
     entries += [(graph, 0, "", block) for graph, block in trig_blocks(compiled.base, prefixes).items()]
-    fresh = compiled.inferred_fresh
     for number, (part, data) in enumerate(compiled.inferred_parts.items()):
-        old = records.get(part, {}).get("inferred_trig") if part and fresh is not None and part not in fresh else None
+        old = records.get(part, {}).get("inferred_trig") if part and compiled.entailments_kept(part) else None
         if old is not None:
             entries += [(graph, number, part, tuple(span)) for graph, span in old.items()]
         elif data:
@@ -498,7 +502,6 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
     prefixes = output_prefixes(compiled.ns)
     previous = compiled.previous
     table = previous.turtle_table() if previous is not None else None
-    fresh = compiled.inferred_fresh
     ids = compiled.ns.ids.encode()
     spans: dict[str, tuple[int, int]] = {}
     others: dict[str, list[bytes]] = {}
@@ -507,7 +510,7 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
             record = output.record if table is not None else None
             start = out.position
-            if record is not None and "ttl" in record and fresh is not None and output.slug not in fresh:
+            if record is not None and "ttl" in record and compiled.entailments_kept(output.slug):
                 out.copy(*record["ttl"])
                 others[output.slug] = [table[i] for i in record["ttl_shared"]]
             else:
