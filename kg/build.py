@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import pyoxigraph as ox
 
 from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
@@ -26,7 +27,7 @@ from .ontology import OntologySources, load_ontology
 from .previous import DELTA_LIMIT, INDEX, TURTLE, TURTLE_LAYOUT, PreviousBuild, article_record, update_store
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
-from .util import ByteChunks, Splicer
+from .util import ByteChunks, Splicer, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -73,6 +74,7 @@ class Compiled:
     reasoning_state: State | None = None  # what the next build needs to reason per article
     _article_quads: list[ox.Quad] | None = None
     _inferred_joined: tuple | None = None
+    _sizes: tuple | None = None
 
     def article_quads(self) -> list[ox.Quad]:
         """The articles' quads, parsed from their N-Quads once (only reasoning and checks need them)."""
@@ -110,6 +112,12 @@ class Compiled:
         return len(self.base) + sum(a.triples for a in self.articles) + self.inferred_nquads.count(b"\n")
 
     def graph_sizes(self) -> dict[str, int]:
+        """Triples per graph (made once for a set of entailments: the manifest and the report both ask)."""
+        if self._sizes is None or self._sizes[0] is not self.inferred_parts:
+            self._sizes = (self.inferred_parts, self._graph_sizes())
+        return self._sizes[1]
+
+    def _graph_sizes(self) -> dict[str, int]:
         sizes = Counter(q.graph_name.value for q in self.base)
         claimed = self.inferred_nquads.count(f"<{self.ns.inferred_graph}/claims> .\n".encode())
         for graph, count in ((self.ns.inferred_graph, self.inferred_nquads.count(b"\n") - claimed),
@@ -156,16 +164,19 @@ class BuildReport:
                 "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()}}
 
 
-def article_dirs(project: Project) -> list[Path]:
+def article_names(project: Project) -> list[str]:
+    """The article folders' names, sorted (one directory scan: no stat per folder unless it is a link)."""
     if not project.articles_dir.is_dir():
         raise InputError("no articles folder", path=project.rel(project.articles_dir),
                          hint="run kg from the project root or pass --root")
-    folders = sorted(p for p in project.articles_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    for folder in folders:
-        if folder.name in RESERVED_SLUGS:
-            raise InputError(f"the article folder name '{folder.name}' is reserved (kg names other things "
-                             f"<ids>{folder.name}/...)", path=project.rel(folder), hint="rename the folder")
-    return folders
+    with os.scandir(project.articles_dir) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_dir())
+    for name in names:
+        if name in RESERVED_SLUGS:
+            raise InputError(f"the article folder name '{name}' is reserved (kg names other things "
+                             f"<ids>{name}/...)", path=project.rel(project.articles_dir / name),
+                             hint="rename the folder")
+    return names
 
 
 #: Article folder names that would clash with IRIs kg mints itself (propositions: <ids>proposition/<hash>).
@@ -193,27 +204,29 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         from .rules import compile_rules
 
         compiled.modular = Modular(compile_rules(sources.ontology), ns.ids, ns.inferred_graph)
-    folders = article_dirs(project)
+    names = article_names(project)
     digest = ontology_digest(project)
     slots: list[ArticleOutput | None] = []
     todo: list[tuple[Path, str]] = []
-    for folder in folders:
-        stat = source_stat(folder)
-        content = previous.content_digest(folder.name, stat) if previous else None
-        if content is None:
-            content = content_digest(folder)
-            compiled.hashed += 1
-        compiled.sources[folder.name] = (stat, content)
-        print_ = fingerprint(content, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
-        compiled.fingerprints[folder.name] = print_
-        hit = previous.article(folder.name, print_, validated=validate) if previous and reuse else None
-        if hit is None and cache and reuse:
-            hit = cache.get(folder.name, print_, validated=validate)
-        slots.append(hit)
-        if hit is None:
-            todo.append((folder, print_))
-        else:
-            compiled.reused.append(folder.name)
+    where = os.fspath(project.articles_dir)
+    with paused_gc():  # unchanged articles taken from the previous build: 100k+ acyclic objects
+        for name in names:
+            stat = source_stat(os.path.join(where, name))
+            content = previous.content_digest(name, stat) if previous else None
+            if content is None:
+                content = content_digest(project.articles_dir / name)
+                compiled.hashed += 1
+            compiled.sources[name] = (stat, content)
+            print_ = fingerprint(content, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
+            compiled.fingerprints[name] = print_
+            hit = previous.article(name, print_, validated=validate) if previous and reuse else None
+            if hit is None and cache and reuse:
+                hit = cache.get(name, print_, validated=validate)
+            slots.append(hit)
+            if hit is None:
+                todo.append((project.articles_dir / name, print_))
+            else:
+                compiled.reused.append(name)
     fresh = compile_articles(project, sources, ns, todo, validate=validate, keep_sheets=True, cache=cache,
                              progress=progress, modular=compiled.modular)
     registry = EntityRegistry()
@@ -231,12 +244,12 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             compiled.trace.update(output.origins)
             if output.sheet is not None:
                 compiled.sheets.append(output.sheet)
-    for folder in folders:  # an entity's IRI and an article's are both <ids><name>: one name cannot be both
-        record = registry.records.get(folder.name)
+    for name in names:  # an entity's IRI and an article's are both <ids><name>: one name cannot be both
+        record = registry.records.get(name)
         if record is not None:
             raise InputError(f"{record.where}: entity '{record.id}' has the name of the article folder "
-                             f"{project.rel(folder)} (both would be {ns.entity(record.id)}); rename the entity's "
-                             "id or the folder")
+                             f"{project.rel(project.articles_dir / name)} (both would be {ns.entity(record.id)}); "
+                             "rename the entity's id or the folder")
     compiled.warnings = [w.line() for w in registry.warnings]
     compiled.entity_count = len(registry.records)
     return compiled
@@ -259,12 +272,13 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     cache = ArticleCache(project) if write or not full else None
     ns = namespaces()
     previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
-    compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
-                               previous=previous,
-                               per_article_reasoning=reasoning and reasoner == "rules" and per_article)
-    phases["compile"] = time.perf_counter() - started
     gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
     try:
+        compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
+                                   previous=previous,
+                                   per_article_reasoning=reasoning and reasoner == "rules" and per_article)
+        phases["compile"] = time.perf_counter() - started
+        gc.freeze()
         return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,
                                     full=full, reasoner=reasoner, write=write)
     finally:
@@ -337,10 +351,14 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     try:
         base_nquads = compiled.base_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS) + \
             compiled.inferred_nquads
-        # the store is written on one core (Oxigraph lets go of the GIL) while the files are on the other
-        with ThreadPoolExecutor(1, thread_name_prefix="kg-store") as pool:
+        # the store and kg.nq are written on threads (Oxigraph and the kernel's copy let go of the GIL) while
+        # kg.trig and kg.ttl are made on this one
+        with ThreadPoolExecutor(2, thread_name_prefix="kg-write") as pool:
             store = pool.submit(_write_store, compiled, staging / "store", base_nquads)
-            trig_spans, inferred_spans, turtle, nq_spans, nq_size = _write_files(compiled, staging)
+            nquads = pool.submit(_write_nquads, compiled, staging / "kg.nq")
+            trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
+            turtle = write_turtle(compiled, staging / TURTLE)
+            nq_spans, nq_size = nquads.result()
             store.result()
         stored = time.perf_counter()
         index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, len(base_nquads)],
@@ -353,7 +371,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                                                           inferred_spans.get(output.slug, {}),
                                                           turtle.spans[output.slug], turtle.refs[output.slug])
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
-        (staging / INDEX).write_text(json.dumps(index, separators=(",", ":")))
+        (staging / INDEX).write_bytes(orjson.dumps(index))
         if compiled.reasoning_state is not None:
             from .modular import STATE
 
@@ -376,22 +394,19 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     return final
 
 
-def _write_files(compiled: Compiled, staging: Path) -> tuple:
-    """kg.trig, kg.ttl and kg.nq: (where each article graph's TriG block went, where each article's entailments'
-    blocks went, kg.ttl's layout, where each article's N-Quads went, the size of kg.nq)."""
-    trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
-    turtle = write_turtle(compiled, staging / TURTLE)
-    nq_spans = []
+def _write_nquads(compiled: Compiled, path: Path) -> tuple[list[tuple[int, int]], int]:
+    """kg.nq: every quad, unsorted (what fast exports read). Returns where each article's quads went and the size."""
+    spans = []
     previous = compiled.previous.folder / "kg.nq" if compiled.previous is not None else None
-    with Splicer(staging / "kg.nq", previous) as out:  # every quad, unsorted: what fast exports read
+    with Splicer(path, previous) as out:
         out.write(compiled.base_nquads)
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
-            nq_spans.append((out.position, len(chunk)))
+            spans.append((out.position, len(chunk)))
             if output.record is not None and previous is not None:  # unchanged: copied by the kernel
                 out.copy(*output.record["nq"])
             else:
                 out.write(chunk)
-        return trig_spans, inferred_spans, turtle, nq_spans, out.position
+        return spans, out.position
 
 
 def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:

@@ -38,13 +38,13 @@ def content_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def source_stat(folder: Path) -> list[int]:
+def source_stat(folder: str | os.PathLike) -> list[int]:
     """Size, modification and change times (ns) and inode of each source file (-1s when missing): when they are
     what a previous build recorded, the files were not touched since (as git's index trusts a file's stat)."""
     out: list[int] = []
     for name in SOURCES:
         try:
-            st = os.stat(folder / name)
+            st = os.stat(os.path.join(folder, name))
             out += [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         except OSError:
             out += [-1] * STAT_FIELDS

@@ -242,8 +242,10 @@ def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tu
     and kg.nq ({} without them)."""
     import json
 
+    import orjson
+
     try:
-        index = json.loads((folder / "index.json").read_text())
+        index = orjson.loads((folder / "index.json").read_bytes())
         sizes = json.loads((folder / "manifest.json").read_text())["graphs"]
         base = _read(folder / "kg.nq", *index["base_nq"])
         articles = index["articles"]

@@ -43,13 +43,19 @@ def _options(ctx: typer.Context,
 
 
 def run(ctx: typer.Context, action: Callable[[], Any]) -> Any:
-    """Call the library; turn a KGError into one line on stderr and its exit code."""
+    """Call the library; turn a KGError into one line on stderr and its exit code. What it returns is held until
+    the next call (or the process ends, see _leave): freeing a large build's report object by object after it was
+    printed took ~0.15 s at 10k articles."""
     try:
-        return action()
+        _HELD[:] = [action()]
+        return _HELD[0]
     except KGError as err:
         if ctx.obj.debug:
             raise
         fail(err)
+
+
+_HELD: list = []
 
 
 def fail(err: KGError) -> None:
