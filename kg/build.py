@@ -19,7 +19,7 @@ import orjson
 import pyoxigraph as ox
 
 from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
-from .cache import ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
+from .cache import IN_STATE, ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
 from .config import Namespaces, Project, namespaces
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
@@ -294,15 +294,19 @@ def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCac
     report = None
     key = f"{reasoner} {INFERRED_LAYOUT} {compiled.inputs_key()}"
     cached_inferences = cache.inferred(key) if cache and not full and reasoning else None
+    kept_state = _kept_state(compiled) if cached_inferences is not None else None
+    if cached_inferences is IN_STATE and kept_state is None:  # kept in a state that is gone: reason again
+        cached_inferences = None
     if shacl or reasoning:
         report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None, reasoner=reasoner)
         if not report.ok:
             raise check_failed(report)
         if cached_inferences is not None:
             report.consistent = True
-            compiled.reasoning_state = _kept_state(compiled)
+            compiled.reasoning_state = kept_state
             if compiled.reasoning_state is not None:
                 report.inferred_parts, compiled.inferred_fresh = compiled.reasoning_state.parts(), set()
+                compiled.inferred_change = (b"", b"")  # the previous build's entailments, every one
             else:
                 report.inferred = list(ox.parse(cached_inferences, format=ox.RdfFormat.N_QUADS))
         if not report.inferred_parts and report.inferred:
@@ -315,18 +319,19 @@ def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCac
     if write:
         cache.prune({a.slug for a in compiled.articles})  # the articles went in as they were compiled
         if report and report.consistent and cached_inferences is None:
-            cache.put_inferred(key, compiled.inferred_nquads)
+            state = compiled.reasoning_state  # when the next build can take the entailments from it, it will
+            cache.put_inferred(key, None if state is not None and not state.note else compiled.inferred_nquads)
         phases["cache"] = time.perf_counter() - started - sum(phases.values())
     return BuildReport(compiled, output, time.perf_counter() - started, report, phases)
 
 
 def _kept_state(compiled: Compiled) -> State | None:
     """The previous build's per-article reasoning state, if it was made for these very articles."""
-    from .modular import STATE, State
+    from .modular import State
 
     if compiled.modular is None or compiled.previous is None:
         return None
-    state = State.load(compiled.previous.folder / STATE, compiled.modular.key)
+    state = State.load(compiled.previous.folder, compiled.modular.key)
     if state is None or state.note or \
             {slug: kept[0] for slug, kept in state.articles.items()} != compiled.fingerprints:
         return None
@@ -372,10 +377,12 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                                                           turtle.spans[output.slug], turtle.refs[output.slug])
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
         (staging / INDEX).write_bytes(orjson.dumps(index))
-        if compiled.reasoning_state is not None:
-            from .modular import STATE
-
-            compiled.reasoning_state.save(staging / STATE)
+        if compiled.reasoning_state is not None:  # its parts are where kg.nq has them, after the base graphs
+            offset, placed = len(base_nquads) - len(compiled.inferred_nquads), {}
+            for name, data in compiled.inferred_parts.items():
+                placed[name] = (offset, data)
+                offset += len(data)
+            compiled.reasoning_state.save(staging, placed)
         if phases is not None:
             phases["store+files"] = stored - started
             phases["index"] = time.perf_counter() - stored

@@ -14,8 +14,10 @@ from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
 from .registry import EntityRecord
 
-__all__ = ["ArticleCache", "SOURCES", "STAT_FIELDS", "content_digest", "fingerprint", "ontology_digest", "source_stat"]
+__all__ = ["IN_STATE", "ArticleCache", "SOURCES", "STAT_FIELDS", "content_digest", "fingerprint", "ontology_digest", "source_stat"]
 
+#: What ArticleCache.inferred gives when the entailments are in the previous build's reasoning state.
+IN_STATE = object()
 #: An article folder's input files.
 SOURCES = ("article.txt", "facts.yaml")
 #: Numbers source_stat gives per file: size, mtime (ns), ctime (ns), inode.
@@ -94,22 +96,29 @@ class ArticleCache:
                   "origins": entry.origins if entry.problems else {}}
         _atomic_write(self.folder / f"{entry.slug}.json", json.dumps(record, sort_keys=True).encode())
 
-    def inferred(self, key: str) -> bytes | None:
+    def inferred(self, key: str) -> bytes | object | None:
         """The entailments (N-Quads) of the last build whose inputs hashed to ``key`` (the reasoner need not run
-        again)."""
+        again), or IN_STATE: that build's reasoning state (build/current) holds them."""
         meta, data = self.folder.parent / "inferred.json", self.folder.parent / "inferred.nq"
         try:
-            if json.loads(meta.read_text()).get("key") != key:
+            kept = json.loads(meta.read_text())
+            if kept.get("key") != key:
                 return None
-            return data.read_bytes()
-        except (OSError, ValueError):
+            return IN_STATE if kept.get("in_state") else data.read_bytes()
+        except (OSError, ValueError, AttributeError):
             return None
 
-    def put_inferred(self, key: str, nquads: bytes) -> None:
-        """Keep a build's entailments (``nquads``: the N-Quads of its inferred graphs)."""
+    def put_inferred(self, key: str, nquads: bytes | None) -> None:
+        """Keep a build's entailments (``nquads``: the N-Quads of its inferred graphs; None: the build's reasoning
+        state holds them, and they are not written twice)."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.folder.parent / "inferred.nq", nquads)
-        _atomic_write(self.folder.parent / "inferred.json", json.dumps({"key": key}).encode())
+        meta, data = self.folder.parent / "inferred.json", self.folder.parent / "inferred.nq"
+        meta.unlink(missing_ok=True)  # never a key next to other entailments than its own
+        if nquads is None:
+            data.unlink(missing_ok=True)
+        else:
+            _atomic_write(data, nquads)
+        _atomic_write(meta, json.dumps({"key": key, "in_state": nquads is None}).encode())
 
     def prune(self, keep: set[str]) -> None:
         """Remove the entries of articles that are gone."""

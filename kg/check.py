@@ -240,11 +240,11 @@ def _per_article(compiled: Compiled, report: CheckReport) -> bool:
     """Reason per article (kg.modular), from the previous build's state when there is one; False when the whole
     corpus must be reasoned over at once (compiled.reasoning says why)."""
     from .articles import jobs
-    from .modular import STATE, Corpus, State, Unsupported
+    from .modular import Corpus, State, Unsupported
 
     previous = None
     if compiled.previous is not None:
-        previous = State.load(compiled.previous.folder / STATE, compiled.modular.key)
+        previous = State.load(compiled.previous.folder, compiled.modular.key)
     corpus = Corpus(compiled.modular, [(o.slug, o.fingerprint, o.nquads, o.contribution) for o in compiled.outputs],
                     previous)  # what each unchanged article contributes comes from the previous state
     try:

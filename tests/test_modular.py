@@ -133,3 +133,25 @@ def test_a_damaged_state_means_every_article_is_reasoned_over(mini_project: Path
     edit(mini_project / "articles" / "mini" / "facts.yaml", "label: the first round", "label: first round")
     assert build(mini_project)["reasoning"]["reasoned"] == 2
     assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]
+
+
+def test_the_state_keeps_the_entailments_once_and_an_unchanged_corpus_is_not_reasoned_again(
+        mini_project: Path, tmp_path: Path) -> None:
+    """The reasoning state points into kg.nq for each article's entailments instead of holding a second copy; a
+    rebuild with nothing changed takes them from it (no cached copy under build/cache either), and without the
+    state it reasons again, to the same graph."""
+    shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
+    assert build(mini_project)["reasoning"]["reasoned"] == 2
+    current = mini_project / "build" / "current"
+    nquads = (current / "kg.nq").read_bytes()
+    inferred = [line for line in nquads.splitlines() if line.endswith(b"/graph/inferred> .")]
+    assert inferred and all(line not in (current / "reasoning.pickle").read_bytes() for line in inferred)
+
+    again = build(mini_project)
+    assert again["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0}
+    assert not (mini_project / "build" / "cache" / "inferred.nq").exists()
+    assert outputs(mini_project)["kg.nq"] == nquads
+
+    (mini_project / "build" / "current" / "reasoning.pickle").unlink()
+    assert build(mini_project)["reasoning"]["reasoned"] == 2
+    assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]
