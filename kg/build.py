@@ -274,9 +274,10 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
     gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
     try:
-        compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
-                                   previous=previous,
-                                   per_article_reasoning=reasoning and reasoner == "rules" and per_article)
+        with paused_gc():  # what compiling makes is kept to the end too (and frozen with the rest below)
+            compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
+                                       previous=previous,
+                                       per_article_reasoning=reasoning and reasoner == "rules" and per_article)
         phases["compile"] = time.perf_counter() - started
         gc.freeze()
         return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,

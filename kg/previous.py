@@ -46,9 +46,8 @@ def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, t
     ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks of the
     entailments about its own individuals are in kg.trig; ``ttl_shared``: which lines of the index's
     ``ttl_shared`` table its quads and entailments hold, that kg.ttl has in its last block)."""
-    where = {"nq": list(nq), "trig": {graph: list(span) for graph, span in trig.items()},
-             "inferred_trig": {graph: list(span) for graph, span in inferred_trig.items()},
-             "ttl": list(ttl), "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
+    where = {"nq": nq, "trig": trig, "inferred_trig": inferred_trig,  # (offset, length): orjson writes arrays
+             "ttl": ttl, "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
         return {**output.record, **where}
     return {**where, "fingerprint": output.fingerprint, "summary": output.summary.to_dict(),
