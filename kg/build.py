@@ -528,6 +528,7 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
     ids = compiled.ns.ids.encode()
     spans: dict[str, tuple[int, int]] = {}
     others: dict[str, list[bytes]] = {}
+    kept: dict[str, list[int]] = {}  # the previous build's refs of the articles whose blocks are copied
     with Splicer(path, previous.folder / TURTLE if table is not None else None) as out:
         out.write(trig_header(prefixes))
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
@@ -535,7 +536,8 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
             start = out.position
             if record is not None and "ttl" in record and compiled.entailments_kept(output.slug):
                 out.copy(*record["ttl"])
-                others[output.slug] = [table[i] for i in record["ttl_shared"]]
+                kept[output.slug] = record["ttl_shared"]
+                others[output.slug] = [table[i] for i in kept[output.slug]]
             else:
                 part = compiled.inferred_parts.get(output.slug, b"")
                 mine, others[output.slug] = _own_triples(output.slug, (chunk, part), ids)
@@ -547,8 +549,10 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
         out.write(turtle_block(rest, prefixes))
     ordered = sorted(shared)
     number = {line: i for i, line in enumerate(ordered)}
-    return TurtleLayout(spans, {slug: sorted(number[line] for line in lines) for slug, lines in others.items()},
-                        [line.decode() for line in ordered])
+    same = ordered == table  # the same table: the refs of the copied blocks are still right
+    refs = {slug: kept[slug] if same and slug in kept else sorted(number[line] for line in lines)
+            for slug, lines in others.items()}
+    return TurtleLayout(spans, refs, previous.ttl_shared if same else [line.decode() for line in ordered])
 
 
 def _triples(nquads: bytes) -> set[bytes]:

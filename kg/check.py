@@ -258,7 +258,7 @@ def _per_article(compiled: Compiled, report: CheckReport) -> bool:
     if previous is not None and not previous.note:  # what changed in the inferred graphs, for the store
         compiled.inferred_fresh = fresh = set(reasoned)
         compiled.inferred_change = (
-            previous.shared + b"".join(kept[2] for slug, kept in previous.articles.items()
+            previous.shared + b"".join(previous.part(slug) for slug in previous.articles
                                        if slug in fresh or slug not in parts),
             parts[""] + b"".join(parts[slug] for slug in reasoned))
     compiled.reasoning = {"per_article": True, "reasoned": len(reasoned), "with_model": corpus.with_model}

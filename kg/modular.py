@@ -30,7 +30,7 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -428,6 +428,7 @@ class State:
     digests: dict  # shared individual -> digest of the model's facts about it
     note: str = ""  # why this build reasoned over the whole corpus at once ("" when it reasoned per article)
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
+    _region: tuple[int, bytes] | None = field(default=None, repr=False, compare=False)  # kg.nq's, when loaded
 
     def save(self, folder: Path, placed: dict[str, tuple[int, bytes]] | None = None) -> None:
         """Write the state into a build's folder. ``placed``: where the build's kg.nq holds each part of the
@@ -439,13 +440,22 @@ class State:
             where = placed.get(name)
             return (where[0], len(data)) if where is not None and len(data) and where[1] == data else data
 
-        articles = {slug: (kept[0], kept[1], part(slug, kept[2]), kept[3]) for slug, kept in self.articles.items()}
-        state = replace(self, articles=articles, shared=part("", self.shared))
+        articles = {slug: (kept[0], kept[1], part(slug, self.part(slug)), kept[3])
+                    for slug, kept in self.articles.items()}
+        state = replace(self, articles=articles, shared=part("", self.shared), _region=None)
         (folder / STATE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
     def parts(self) -> dict[str, bytes]:
         """The entailments as :func:`layout` splits them."""
-        return {"": self.shared, **{slug: kept[2] for slug, kept in self.articles.items()}}
+        return {"": self.shared, **{slug: self.part(slug) for slug in self.articles}}
+
+    def part(self, slug: str) -> bytes:
+        """The article's entailments (N-Quads); a loaded state reads them from its build's kg.nq when asked."""
+        data = self.articles[slug][2]
+        if isinstance(data, tuple):
+            start, region = self._region
+            return region[data[0] - start:data[0] - start + data[1]]
+        return data
 
     @classmethod
     def load(cls, folder: Path, key: str) -> State | None:
@@ -466,13 +476,9 @@ class State:
                     region = os.pread(handle.fileno(), end - start, start)
                 if len(region) != end - start:
                     return None
-
-                def part(data):
-                    return region[data[0] - start:data[0] - start + data[1]] if isinstance(data, tuple) else data
-
-                state.shared = part(state.shared)
-                state.articles = {slug: (kept[0], kept[1], part(kept[2]), kept[3])
-                                  for slug, kept in state.articles.items()}
+                state._region = (start, region)  # the parts are sliced from it when asked for (State.part)
+                if isinstance(state.shared, tuple):
+                    state.shared = region[state.shared[0] - start:state.shared[0] - start + state.shared[1]]
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
         return state
@@ -523,11 +529,11 @@ class Corpus:
             kept = previous.articles.get(slug) if previous is not None else None
             if kept is not None and kept[0] == print_:
                 if not changed:
-                    parts[slug], slices[slug] = kept[2], kept[3]
+                    parts[slug], slices[slug] = previous.part(slug), kept[3]
                     continue
                 slices[slug] = model.slice_digest(contribution)
                 if slices[slug] == kept[3]:  # the same facts to go on: the same entailments
-                    parts[slug] = kept[2]
+                    parts[slug] = previous.part(slug)
                     continue
             else:
                 slices[slug] = model.slice_digest(contribution)

@@ -102,7 +102,7 @@ class PreviousBuild:
         record = self.articles.get(slug)
         if record is None or record.get("stat") != stat:
             return None
-        touched = max(stat[i + k] for i in range(0, len(stat), STAT_FIELDS) for k in (1, 2))  # mtime, ctime
+        touched = max(stat[1::STAT_FIELDS] + stat[2::STAT_FIELDS])  # the files' mtimes and ctimes
         if touched >= self.started_ns - RACY_NS:
             return None
         return record.get("content")
