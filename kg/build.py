@@ -109,7 +109,12 @@ class Compiled:
         return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{joined}".encode()).hexdigest()
 
     def triple_count(self) -> int:
-        return len(self.base) + sum(a.triples for a in self.articles) + self.inferred_nquads.count(b"\n")
+        return sum(self.graph_sizes().values())
+
+    def inferred_count(self) -> int:
+        """The entailments (triples in the inferred graphs)."""
+        sizes = self.graph_sizes()
+        return sizes.get(self.ns.inferred_graph, 0) + sizes.get(self.ns.inferred_graph + "/claims", 0)
 
     def graph_sizes(self) -> dict[str, int]:
         """Triples per graph (made once for a set of entailments: the manifest and the report both ask)."""

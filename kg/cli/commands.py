@@ -89,7 +89,7 @@ def build_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
     if report.check:
         checked = report.check
         typer.echo(f"checks: {'SHACL ok' if not no_check else 'SHACL skipped'}, "
-                   f"{reasoner.value + ': consistent, ' + str(checked.inferred_count()) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
+                   f"{reasoner.value + ': consistent, ' + str(report.compiled.inferred_count()) + ' inferred triples' if checked.consistent else 'reasoning skipped'}")
     typer.echo(f"articles: {len(report.compiled.fresh)} rebuilt, {len(report.compiled.reused)} unchanged (from cache)")
     for warning in report.compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
