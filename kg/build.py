@@ -68,6 +68,7 @@ class Compiled:
     sources: dict[str, tuple[list[int], str]] = field(default_factory=dict)  # slug -> (stat, content hash)
     hashed: int = 0  # articles whose files were read to hash them (the others' stat matched the previous build)
     started_ns: int = 0  # when compiling began (files changed after it are hashed again by the next build)
+    ontology_digest: str = ""  # the hash of the ontology files (ontology and shapes)
     base_nquads: bytes = b""  # the ontology, shapes and inferred quads as written to kg.nq
     modular: Modular | None = None  # the rules ready to reason per article (kg.modular), when the build does
     reasoning: dict = field(default_factory=dict)  # how the entailments were made (per article or not, and why)
@@ -106,7 +107,8 @@ class Compiled:
     def inputs_key(self) -> str:
         """One hash of every input of the build: if it is unchanged, so are the entailments."""
         joined = "\n".join(f"{slug} {print_}" for slug, print_ in sorted(self.fingerprints.items()))
-        return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{joined}".encode()).hexdigest()
+        return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{self.ontology_digest}\n{joined}".encode()
+                              ).hexdigest()
 
     def triple_count(self) -> int:
         return sum(self.graph_sizes().values())
@@ -175,7 +177,8 @@ def article_names(project: Project) -> list[str]:
         raise InputError("no articles folder", path=project.rel(project.articles_dir),
                          hint="run kg from the project root or pass --root")
     with os.scandir(project.articles_dir) as entries:
-        names = sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_dir())
+        names = sorted((e.name for e in entries if not e.name.startswith((".", "_")) and e.is_dir()),
+                       key=os.path.normcase)  # the order paths sort in (case-blind on Windows)
     for name in names:
         if name in RESERVED_SLUGS:
             raise InputError(f"the article folder name '{name}' is reserved (kg names other things "
@@ -210,7 +213,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
 
         compiled.modular = Modular(compile_rules(sources.ontology), ns.ids, ns.inferred_graph)
     names = article_names(project)
-    digest = ontology_digest(project)
+    digest = compiled.ontology_digest = ontology_digest(project)
     slots: list[ArticleOutput | None] = []
     todo: list[tuple[Path, str]] = []
     where = os.fspath(project.articles_dir)
@@ -232,6 +235,8 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
                 todo.append((project.articles_dir / name, print_))
             else:
                 compiled.reused.append(name)
+    if compiled.reused:  # kept to the end of the build: the cycle collector need not walk them again and again
+        gc.freeze()  # (compiling what changed, and even compiling the shapes, set off passes over all of them)
     fresh = compile_articles(project, sources, ns, todo, validate=validate, keep_sheets=True, cache=cache,
                              progress=progress, modular=compiled.modular)
     registry = EntityRegistry()
@@ -279,10 +284,9 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
     gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
     try:
-        with paused_gc():  # what compiling makes is kept to the end too (and frozen with the rest below)
-            compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
-                                       previous=previous,
-                                       per_article_reasoning=reasoning and reasoner == "rules" and per_article)
+        compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
+                                   previous=previous,
+                                   per_article_reasoning=reasoning and reasoner == "rules" and per_article)
         phases["compile"] = time.perf_counter() - started
         gc.freeze()
         return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,
@@ -373,6 +377,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
             store.result()
         stored = time.perf_counter()
         index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, len(base_nquads)],
+                 "ontology": compiled.ontology_digest,
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
                  "ttl_size": (staging / TURTLE).stat().st_size, "ttl_layout": TURTLE_LAYOUT,
@@ -433,7 +438,9 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
         drop = [g for slug in before if slug not in kept
                 for g in (compiled.ns.article_graph(slug), compiled.ns.claims_graph(slug))]
         try:
-            base_before, base_after = compiled.inferred_change or (previous.base_nquads(), base_nquads)
+            base_before, base_after = (previous.base_nquads(), base_nquads)  # the ontology, shapes and entailments
+            if compiled.inferred_change is not None and previous.ontology_digest == compiled.ontology_digest:
+                base_before, base_after = compiled.inferred_change  # only the entailments can differ
             update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
                          base_before=base_before, base_after=base_after)
             compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),

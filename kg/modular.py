@@ -472,16 +472,31 @@ class State:
                     return state
                 start = min(offset for offset, _ in places)
                 end = max(offset + length for offset, length in places)
-                with open(folder / "kg.nq", "rb") as handle:
-                    region = os.pread(handle.fileno(), end - start, start)
-                if len(region) != end - start:
+                region = _read_range(folder / "kg.nq", start, end - start)
+                if region is None:
                     return None
                 state._region = (start, region)  # the parts are sliced from it when asked for (State.part)
                 if isinstance(state.shared, tuple):
                     state.shared = region[state.shared[0] - start:state.shared[0] - start + state.shared[1]]
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError):
             return None
         return state
+
+
+def _read_range(path: Path, offset: int, length: int) -> bytes | None:
+    """``length`` bytes of a file from ``offset`` (None if it is shorter): one read may return less (2 GiB at most
+    on Linux)."""
+    chunks = []
+    with open(path, "rb") as handle:
+        while length:
+            chunk = os.pread(handle.fileno(), length, offset)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # -- a corpus: the whole-corpus run recorded, or a rebuild per article ---------------------------------------------

@@ -66,6 +66,7 @@ class PreviousBuild:
     articles: dict[str, dict]  # slug -> index record
     started_ns: int  # when that build started (time.time_ns())
     ttl_shared: list[str] | None = None  # the lines kg.ttl's last block is made of (None: kg.ttl is not usable)
+    ontology_digest: str = ""  # the hash of that build's ontology files
     _nq: bytes | None = None
     _trig: bytes | None = None
 
@@ -85,7 +86,7 @@ class PreviousBuild:
             usable = index.get("ttl_layout") == TURTLE_LAYOUT and ttl.is_file() and \
                 ttl.stat().st_size == index.get("ttl_size")
             return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]),
-                       index["ttl_shared"] if usable else None)
+                       index["ttl_shared"] if usable else None, str(index.get("ontology", "")))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

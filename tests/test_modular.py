@@ -155,3 +155,17 @@ def test_the_state_keeps_the_entailments_once_and_an_unchanged_corpus_is_not_rea
     (mini_project / "build" / "current" / "reasoning.pickle").unlink()
     assert build(mini_project)["reasoning"]["reasoned"] == 2
     assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]
+
+
+def test_an_ontology_change_reaches_the_store_when_no_article_changes(mini_project: Path) -> None:
+    """The store's ontology and shapes graphs follow the ontology files even when no article's graphs change
+    (here there is none: the entailments can be kept, and the store is updated from the previous one)."""
+    shutil.rmtree(mini_project / "articles" / "mini")
+    build(mini_project)
+    edit(mini_project / "ontology" / "shapes.ttl", "Every item needs a label (rdfs:label).",
+         "Every item needs a label (rdfs:label), please.")
+    assert build(mini_project)["store"]["from_previous"] is True
+    store = ox.Store.read_only(str(mini_project / "build" / "current" / "store"))
+    built = set(ox.parse(outputs(mini_project)["kg.nq"], format=ox.RdfFormat.N_QUADS))
+    assert any("please" in q.object.value for q in built)
+    assert set(store) == built
