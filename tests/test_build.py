@@ -153,3 +153,23 @@ def test_python_api_matches_cli(seed_build: Path, tmp_path: Path) -> None:
     assert (project / "build" / "current" / "kg.trig").read_bytes() == \
         (seed_build / "build" / "current" / "kg.trig").read_bytes()
     assert Project(project).current.resolve() == report.output.resolve()
+
+
+def test_a_build_leaves_the_cycle_collector_as_it_found_it(mini_project: Path) -> None:
+    """A build pauses Python's cycle collector while it reads the previous build and freezes what it took from it;
+    afterwards (and after a failed build) the collector is on again and nothing stays frozen."""
+    import gc
+
+    import kg
+    from kg.errors import KGError
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    kg.build(mini_project)
+    facts = mini_project / "articles" / "mini" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("label: first round", "label: the first round", 1))
+    assert kg.build(mini_project).compiled.reused == [] and kg.build(mini_project).compiled.reused == ["mini"]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    facts.write_text(facts.read_text() + "\nnot: [valid\n")
+    with pytest.raises(KGError):
+        kg.build(mini_project)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
