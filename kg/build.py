@@ -438,9 +438,10 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
         drop = [g for slug in before if slug not in kept
                 for g in (compiled.ns.article_graph(slug), compiled.ns.claims_graph(slug))]
         try:
-            base_before, base_after = (previous.base_nquads(), base_nquads)  # the ontology, shapes and entailments
             if compiled.inferred_change is not None and previous.ontology_digest == compiled.ontology_digest:
                 base_before, base_after = compiled.inferred_change  # only the entailments can differ
+            else:  # the ontology, shapes and entailments, compared as lines
+                base_before, base_after = previous.base_nquads(), base_nquads
             update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
                          base_before=base_before, base_after=base_after)
             compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),

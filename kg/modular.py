@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -39,7 +38,7 @@ from .diagnose import entailed, entailment_quads
 from .errors import ReasonerError
 from .reason import inverse_properties
 from .rules import EMPTY, Rules, _load, report_tuples
-from .util import paused_gc
+from .util import paused_gc, read_range
 
 __all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported", "layout"]
 
@@ -472,8 +471,8 @@ class State:
                     return state
                 start = min(offset for offset, _ in places)
                 end = max(offset + length for offset, length in places)
-                region = _read_range(folder / "kg.nq", start, end - start)
-                if region is None:
+                region = read_range(folder / "kg.nq", start, end - start)
+                if len(region) != end - start:
                     return None
                 state._region = (start, region)  # the parts are sliced from it when asked for (State.part)
                 if isinstance(state.shared, tuple):
@@ -482,21 +481,6 @@ class State:
                 IndexError):
             return None
         return state
-
-
-def _read_range(path: Path, offset: int, length: int) -> bytes | None:
-    """``length`` bytes of a file from ``offset`` (None if it is shorter): one read may return less (2 GiB at most
-    on Linux)."""
-    chunks = []
-    with open(path, "rb") as handle:
-        while length:
-            chunk = os.pread(handle.fileno(), length, offset)
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            offset += len(chunk)
-            length -= len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # -- a corpus: the whole-corpus run recorded, or a rebuild per article ---------------------------------------------

@@ -50,6 +50,7 @@ from .ontology import XSD
 from .query import open_store
 from .rdfutil import nquads_by_graph, relabel_blank_nodes
 from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg_graphs
+from .util import read_range
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Batch", "GraphPush", "PushReport", "plan_batches", "push"]
 
@@ -210,14 +211,14 @@ class _Build:
             return None
         if self._base is None:
             start, length = self.index["base_nq"]
-            self._base = nquads_by_graph(_read(self.folder / "kg.nq", start, length))
+            self._base = nquads_by_graph(read_range(self.folder / "kg.nq", start, length))
         if graph in self._base:
             return self._base[graph]
         prefix = self.ns.graphs + "article/"
         slug = graph[len(prefix):].removesuffix("/claims") if graph.startswith(prefix) else None
         record = self.index["articles"].get(slug) if slug else None
         if record is not None and graph in (self.ns.article_graph(slug), self.ns.claims_graph(slug)):
-            return nquads_by_graph(_read(self.folder / "kg.nq", *record["nq"])).get(graph, [])
+            return nquads_by_graph(read_range(self.folder / "kg.nq", *record["nq"])).get(graph, [])
         return None
 
     def whole(self) -> tuple[Path, int] | None:
@@ -231,12 +232,6 @@ class _Build:
         return path, self.index["nq_size"]
 
 
-def _read(path, start: int, length: int) -> bytes:
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        return handle.read(length)
-
-
 def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tuple[str, int]]]:
     """The build's index.json (None without it) and the digest and count of each graph from it, manifest.json
     and kg.nq ({} without them)."""
@@ -247,7 +242,7 @@ def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tu
     try:
         index = orjson.loads((folder / "index.json").read_bytes())
         sizes = json.loads((folder / "manifest.json").read_text())["graphs"]
-        base = _read(folder / "kg.nq", *index["base_nq"])
+        base = read_range(folder / "kg.nq", *index["base_nq"])
         articles = index["articles"]
     except (OSError, ValueError, KeyError, TypeError):
         return None, {}

@@ -1,5 +1,5 @@
 """Helpers the stages share: reachability over a small adjacency map, a paused cycle collector, byte chunks
-read as one stream, and a file written from bytes and ranges of another file."""
+read as one stream, a range of a file, and a file written from bytes and ranges of another file."""
 from __future__ import annotations
 
 import gc
@@ -8,7 +8,7 @@ import os
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["reachable", "paused_gc", "ByteChunks", "Splicer"]
+__all__ = ["reachable", "paused_gc", "read_range", "ByteChunks", "Splicer"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -33,6 +33,14 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def read_range(path, offset: int, length: int) -> bytes:
+    """``length`` bytes of a file from ``offset`` (fewer if the file ends before; a buffered read takes as many
+    system reads as it needs, whatever their limit)."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
 
 
 class ByteChunks(io.RawIOBase):
