@@ -24,10 +24,11 @@ from .config import Namespaces, Project, namespaces
 from .errors import BuildError, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
-from .previous import DELTA_LIMIT, INDEX, TURTLE, TURTLE_LAYOUT, PreviousBuild, article_record, update_store
+from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_record, update_store
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
-from .util import ByteChunks, Splicer, paused_gc
+from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
+from .util import ByteChunks, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -65,11 +66,12 @@ class Compiled:
     outputs: list[ArticleOutput] = field(default_factory=list)  # every article's output, in article order
     previous: PreviousBuild | None = None  # the build this one started from, when it could be used
     store_update: dict = field(default_factory=dict)  # how the store was written (see _write_store)
+    files: dict = field(default_factory=dict)  # how nquads/, trig/ and turtle/ were written (SegmentWriter.stats)
     sources: dict[str, tuple[list[int], str]] = field(default_factory=dict)  # slug -> (stat, content hash)
     hashed: int = 0  # articles whose files were read to hash them (the others' stat matched the previous build)
     started_ns: int = 0  # when compiling began (files changed after it are hashed again by the next build)
     ontology_digest: str = ""  # the hash of the ontology files (ontology and shapes)
-    base_nquads: bytes = b""  # the ontology, shapes and inferred quads as written to kg.nq
+    base_nquads: bytes = b""  # the ontology, shapes and inferred quads as written to nquads/
     modular: Modular | None = None  # the rules ready to reason per article (kg.modular), when the build does
     reasoning: dict = field(default_factory=dict)  # how the entailments were made (per article or not, and why)
     reasoning_state: State | None = None  # what the next build needs to reason per article
@@ -165,7 +167,7 @@ class BuildReport:
                 "warnings": self.compiled.warnings,
                 "rebuilt": [entry.slug for entry in self.compiled.fresh], "reused": self.compiled.reused,
                 "articles": [a.to_dict() for a in self.compiled.articles],
-                "store": self.compiled.store_update, "hashed": self.compiled.hashed,
+                "store": self.compiled.store_update, "files": dict(sorted(self.compiled.files.items())), "hashed": self.compiled.hashed,
                 "reasoning": self.compiled.reasoning,
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3),
                 "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()}}
@@ -366,29 +368,29 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     try:
         base_nquads = compiled.base_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS) + \
             compiled.inferred_nquads
-        # the store and kg.nq are written on threads (Oxigraph and the kernel's copy let go of the GIL) while
+        # the store and nquads/ are written on threads (Oxigraph and the kernel's copy let go of the GIL) while
         # kg.trig and kg.ttl are made on this one
         with ThreadPoolExecutor(2, thread_name_prefix="kg-write") as pool:
             store = pool.submit(_write_store, compiled, staging / "store", base_nquads)
-            nquads = pool.submit(_write_nquads, compiled, staging / "kg.nq")
-            trig_spans, inferred_spans = write_trig(compiled, staging / "kg.trig")
+            nquads = pool.submit(_write_nquads, compiled, staging / NQUADS)
+            trig_spans, inferred_spans, trig_size = write_trig(compiled, staging / TRIG)
             turtle = write_turtle(compiled, staging / TURTLE)
-            nq_spans, nq_size = nquads.result()
+            nq_spans, inferred_nq, nq_size = nquads.result()
             store.result()
         stored = time.perf_counter()
         index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, len(base_nquads)],
                  "ontology": compiled.ontology_digest,
                  "started_ns": compiled.started_ns,
-                 "nq_size": nq_size, "trig_size": (staging / "kg.trig").stat().st_size,
-                 "ttl_size": (staging / TURTLE).stat().st_size, "ttl_layout": TURTLE_LAYOUT,
+                 "nq_size": nq_size, "trig_size": trig_size, "ttl_size": turtle.size, "ttl_layout": TURTLE_LAYOUT,
                  "ttl_shared": turtle.table,
                  "articles": {output.slug: article_record(output, span, {g: trig_spans[g] for g in output.trig},
                                                           compiled.sources[output.slug],
                                                           inferred_spans.get(output.slug, {}),
+                                                          inferred_nq.get(output.slug),
                                                           turtle.spans[output.slug], turtle.refs[output.slug])
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
         (staging / INDEX).write_bytes(orjson.dumps(index))
-        if compiled.reasoning_state is not None:  # its parts are where kg.nq has them, after the base graphs
+        if compiled.reasoning_state is not None:  # its parts are where nquads/ has them, after the base graphs
             offset, placed = len(base_nquads) - len(compiled.inferred_nquads), {}
             for name, data in compiled.inferred_parts.items():
                 placed[name] = (offset, data)
@@ -412,19 +414,41 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     return final
 
 
-def _write_nquads(compiled: Compiled, path: Path) -> tuple[list[tuple[int, int]], int]:
-    """kg.nq: every quad, unsorted (what fast exports read). Returns where each article's quads went and the size."""
-    spans = []
-    previous = compiled.previous.folder / "kg.nq" if compiled.previous is not None else None
-    with Splicer(path, previous) as out:
-        out.write(compiled.base_nquads)
+def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int]], dict[str, tuple[int, int]], int]:
+    """nquads/: every quad, unsorted (what fast exports and kg push read), in segments (see kg.segments): the
+    ontology and shapes; the entailments between shared individuals; each article's entailments, in runs that
+    start where a slug says so; then the articles' quads, likewise. Returns where each article's quads and its
+    entailments went (offsets into the whole) and the size."""
+    spans, inferred = [], {}
+    previous = compiled.previous.nquads() if compiled.previous is not None else None
+    records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
+    with SegmentWriter(folder, previous) as out:
+        out.write(memoryview(compiled.base_nquads)[:len(compiled.base_nquads) - len(compiled.inferred_nquads)])
+        out.cut()
+        for part, data in compiled.inferred_parts.items():
+            if part and starts_segment(part):
+                out.cut()
+            old = records.get(part, {}).get("inferred_nq") if part and compiled.entailments_kept(part) else None
+            if part:
+                inferred[part] = (out.position, len(data))
+            if old is not None and old[1] == len(data):  # the same entailments: linked or copied by the kernel
+                out.copy(*old)
+            else:
+                out.write(data)
+            if not part:
+                out.cut()
+        out.cut()
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
+            if starts_segment(output.slug):
+                out.cut()
             spans.append((out.position, len(chunk)))
-            if output.record is not None and previous is not None:  # unchanged: copied by the kernel
+            if output.slug in records:  # unchanged: linked or copied by the kernel
                 out.copy(*output.record["nq"])
             else:
                 out.write(chunk)
-        return spans, out.position
+        size = out.close()
+    compiled.files[NQUADS] = out.stats()
+    return spans, inferred, size
 
 
 def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
@@ -479,16 +503,20 @@ def _groups(chunks: list, limit: int) -> list[list]:
     return groups
 
 
-def write_trig(compiled: Compiled, path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, dict]]:
-    """kg.trig: every graph's block in graph order (an inferred graph in one block per part: the entailments
-    between shared individuals, then each article's, in article order). The article graphs' blocks were made when
-    each article was emitted; an unchanged one, and the block of an entailment part that did not change, is copied
-    from the previous build's file. Returns where each article graph's block went and, per article, where its
-    entailments' blocks went (offset, length)."""
+def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, int]], dict[str, dict], int]:
+    """trig/: every graph's block in graph order (an inferred graph in one block per part: the entailments
+    between shared individuals, then each article's, in article order), in segments (see kg.segments) that start
+    at the blocks of articles whose slug says so and around the blocks of the ontology, shapes and entailments
+    between shared individuals. The article graphs' blocks were made when each article was emitted; an
+    unchanged one, and the block of an entailment part that did not change, is copied from the previous build's.
+    Returns where each article graph's block went and, per article, where its entailments' blocks went (offset,
+    length, in the whole), and the size of the whole."""
     prefixes = output_prefixes(compiled.ns)
-    previous = compiled.previous.folder / "kg.trig" if compiled.previous is not None else None
+    previous = compiled.previous.trig() if compiled.previous is not None else None
     records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
     kept = {graph: span for record in records.values() for graph, span in record["trig"].items()}
+    first = {compiled.ns.article_graph(o.slug) for o in compiled.outputs if starts_segment(o.slug)}
+    own = {graph for o in compiled.outputs for graph in o.trig}
     entries: list[tuple[str, int, str, object]] = []  # (graph, part number, part, block or previous span)
     entries += [(graph, 0, "", block) for graph, block in compiled.trig.items()]
     entries += [(graph, 0, "", block) for graph, block in trig_blocks(compiled.base, prefixes).items()]
@@ -500,9 +528,13 @@ def write_trig(compiled: Compiled, path: Path) -> tuple[dict[str, tuple[int, int
             entries += [(graph, number, part, block) for graph, block in trig_blocks_of_nquads(data, prefixes).items()]
     spans: dict[str, tuple[int, int]] = {}
     inferred: dict[str, dict] = {}
-    with Splicer(path, previous) as out:
-        out.write(trig_header(prefixes))
+    with SegmentWriter(folder, previous, header=trig_header(prefixes)) as out:
+        alone = False  # the last block was one that has a segment of its own
         for graph, _, part, block in sorted(entries, key=lambda e: (e[0], e[1])):
+            shared = not part and graph not in own
+            if alone or shared or graph in first or (part and starts_segment(part)):
+                out.cut()
+            alone = shared
             start = out.position
             if isinstance(block, tuple):
                 out.copy(*block)
@@ -514,7 +546,9 @@ def write_trig(compiled: Compiled, path: Path) -> tuple[dict[str, tuple[int, int
                 inferred.setdefault(part, {})[graph] = (start, out.position - start)
             else:
                 spans[graph] = (start, out.position - start)
-    return spans, inferred
+        size = out.close()
+    compiled.files[TRIG] = out.stats()
+    return spans, inferred, size
 
 
 @dataclass
@@ -525,16 +559,18 @@ class TurtleLayout:
     spans: dict[str, tuple[int, int]]
     refs: dict[str, list[int]]
     table: list[str]
+    size: int  # of the whole
 
 
-def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
-    """kg.ttl: the union of all graphs as one Turtle document, each triple once (what ``kg export -f turtle``
+def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
+    """turtle/: the union of all graphs as one Turtle document, each triple once (what ``kg export -f turtle``
     gives). It comes in blocks: each article's own triples (those naming one of its individuals, from its graphs
     and its entailments) in article order, then all the others (ontology, shapes, entailments between shared
     individuals, and what the articles say of shared individuals alone: an entity's label or class, which many
-    articles repeat). An article's block depends on its quads and entailments only, so an unchanged one is copied
-    from the previous build's file; the last block is made again each time from the lines every article's record
-    keeps."""
+    articles repeat), in segments (see kg.segments) that start at the blocks of articles whose slug says so, the
+    last block in one of its own. An article's block depends on its quads and entailments only, so an unchanged
+    one is copied from the previous build's (a segment of unchanged blocks is linked); the last block is made
+    again each time from the lines every article's record keeps."""
     prefixes = output_prefixes(compiled.ns)
     previous = compiled.previous
     table = previous.turtle_table() if previous is not None else None
@@ -542,9 +578,10 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
     spans: dict[str, tuple[int, int]] = {}
     others: dict[str, list[bytes]] = {}
     kept: dict[str, list[int]] = {}  # the previous build's refs of the articles whose blocks are copied
-    with Splicer(path, previous.folder / TURTLE if table is not None else None) as out:
-        out.write(trig_header(prefixes))
+    with SegmentWriter(folder, previous.turtle() if table is not None else None, header=trig_header(prefixes)) as out:
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
+            if starts_segment(output.slug):
+                out.cut()
             record = output.record if table is not None else None
             start = out.position
             if record is not None and "ttl" in record and compiled.entailments_kept(output.slug):
@@ -559,13 +596,16 @@ def write_turtle(compiled: Compiled, path: Path) -> TurtleLayout:
         shared = {line for lines in others.values() for line in lines}
         rest = shared | _triples(ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS)) | \
             _triples(compiled.inferred_parts.get("", b""))
+        out.cut()
         out.write(turtle_block(rest, prefixes))
+        size = out.close()
+    compiled.files[TURTLE] = out.stats()
     ordered = sorted(shared)
     number = {line: i for i, line in enumerate(ordered)}
     same = ordered == table  # the same table: the refs of the copied blocks are still right
     refs = {slug: kept[slug] if same and slug in kept else sorted(number[line] for line in lines)
             for slug, lines in others.items()}
-    return TurtleLayout(spans, refs, previous.ttl_shared if same else [line.decode() for line in ordered])
+    return TurtleLayout(spans, refs, previous.ttl_shared if same else [line.decode() for line in ordered], size)
 
 
 def _triples(nquads: bytes) -> set[bytes]:

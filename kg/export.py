@@ -1,5 +1,5 @@
-"""Export the built graph in the standard RDF formats, deterministically, from what the build wrote (kg.nq,
-kg.trig): the exact literals of the build (the store normalises derived integer types to xsd:integer)."""
+"""Export the built graph in the standard RDF formats, deterministically, from what the build wrote (nquads/,
+trig/): the exact literals of the build (the store normalises derived integer types to xsd:integer)."""
 from __future__ import annotations
 
 import os
@@ -10,9 +10,9 @@ import pyoxigraph as ox
 
 from .config import Namespaces, Project
 from .errors import InputError
-from .previous import TURTLE
 from .query import open_store
 from .rdfutil import FORMATS, PREFIXES, serialize_sorted
+from .segments import NQUADS, TRIG, TURTLE, SegmentedFile
 
 __all__ = ["graph_names", "resolve_graph", "export", "EXPORT_FORMATS"]
 
@@ -81,10 +81,10 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
 
 
 def _build_quads(project: Project, store: ox.Store):
-    """The build's quads as it wrote them (kg.nq), else as the store holds them."""
-    nquads = project.current / "kg.nq"
-    if nquads.is_file():
-        return ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    """The build's quads as it wrote them (nquads/), else as the store holds them."""
+    nquads = SegmentedFile.at(project.current / NQUADS)
+    if nquads is not None:
+        return ox.parse(nquads.stream(), format=ox.RdfFormat.N_QUADS)
     return store.quads_for_pattern(None, None, None, None)
 
 
@@ -93,17 +93,17 @@ _FAST = ("trig", "nquads", "ntriples", "turtle")
 
 
 def _whole(project: Project, store: ox.Store, fmt: str, prefixes: dict[str, str]) -> bytes:
-    """The whole build in a streaming format, fast: TriG and Turtle are the build's own kg.trig and kg.ttl
-    (written from the same quads); the others come from the build's kg.nq (else the store's dump), sorted as lines
-    (bytes, compared in C) and, for a build without kg.ttl, re-serialized as Turtle with prefixes by pyoxigraph."""
-    trig, nquads, turtle = project.current / "kg.trig", project.current / "kg.nq", project.current / TURTLE
-    if fmt == "trig" and trig.is_file():
-        return trig.read_bytes()
-    if fmt == "turtle" and turtle.is_file():
-        return turtle.read_bytes()
+    """The whole build in a streaming format, fast: TriG and Turtle are the build's own trig/ and turtle/
+    (written from the same quads); the others come from the build's nquads/ (else the store's dump), sorted as lines
+    (bytes, compared in C) and, for a build without turtle/, re-serialized as Turtle with prefixes by pyoxigraph."""
+    trig, turtle, nquads = (SegmentedFile.at(project.current / name) for name in (TRIG, TURTLE, NQUADS))
+    if fmt == "trig" and trig is not None:
+        return trig.document()
+    if fmt == "turtle" and turtle is not None:
+        return turtle.document()
     # every quad is in a named graph in a kg build, so each line ends with its graph name; what is no longer
     # needed is let go at once (a 3M-quad build is 600 MB of N-Quads)
-    lines = (nquads.read_bytes() if nquads.is_file() else store.dump(format=ox.RdfFormat.N_QUADS)).splitlines()
+    lines = (nquads.read() if nquads is not None else store.dump(format=ox.RdfFormat.N_QUADS)).splitlines()
     if fmt == "nquads":
         unique = set(lines)
         del lines

@@ -38,7 +38,8 @@ from .diagnose import entailed, entailment_quads
 from .errors import ReasonerError
 from .reason import inverse_properties
 from .rules import EMPTY, Rules, _load, report_tuples
-from .util import paused_gc, read_range
+from .segments import read_nquads
+from .util import paused_gc
 
 __all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported", "layout"]
 
@@ -427,11 +428,11 @@ class State:
     digests: dict  # shared individual -> digest of the model's facts about it
     note: str = ""  # why this build reasoned over the whole corpus at once ("" when it reasoned per article)
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
-    _region: tuple[int, bytes] | None = field(default=None, repr=False, compare=False)  # kg.nq's, when loaded
+    _region: tuple[int, bytes] | None = field(default=None, repr=False, compare=False)  # of nquads/, when loaded
 
     def save(self, folder: Path, placed: dict[str, tuple[int, bytes]] | None = None) -> None:
-        """Write the state into a build's folder. ``placed``: where the build's kg.nq holds each part of the
-        entailments (offset, and the part there): a part of the state equal to it is kept as its place in kg.nq
+        """Write the state into a build's folder. ``placed``: where the build's nquads/ holds each part of the
+        entailments (offset, and the part there): a part of the state equal to it is kept as its place there
         (offset, length), not as its bytes again (65 of 70 MB at 10k articles)."""
         placed = placed or {}
 
@@ -449,7 +450,7 @@ class State:
         return {"": self.shared, **{slug: self.part(slug) for slug in self.articles}}
 
     def part(self, slug: str) -> bytes:
-        """The article's entailments (N-Quads); a loaded state reads them from its build's kg.nq when asked."""
+        """The article's entailments (N-Quads); a loaded state reads them from its build's nquads/ when asked."""
         data = self.articles[slug][2]
         if isinstance(data, tuple):
             start, region = self._region
@@ -458,8 +459,8 @@ class State:
 
     @classmethod
     def load(cls, folder: Path, key: str) -> State | None:
-        """The state a build kept in its folder, its parts read back from its kg.nq; None if it is missing,
-        damaged, made for other rules, or its kg.nq does not hold what it points at."""
+        """The state a build kept in its folder, its parts read back from its nquads/; None if it is missing,
+        damaged, made for other rules, or its nquads/ does not hold what it points at."""
         try:
             with paused_gc():
                 state = pickle.loads((folder / STATE).read_bytes())
@@ -471,7 +472,7 @@ class State:
                     return state
                 start = min(offset for offset, _ in places)
                 end = max(offset + length for offset, length in places)
-                region = read_range(folder / "kg.nq", start, end - start)
+                region = read_nquads(folder, start, end - start)
                 if len(region) != end - start:
                     return None
                 state._region = (start, region)  # the parts are sliced from it when asked for (State.part)
@@ -602,7 +603,7 @@ def _interned(c: Contribution, pool: dict) -> Contribution:
 
 
 def layout(quads: list[ox.Quad], ids: str, slugs: list[str]) -> dict[str, bytes]:
-    """Entailments split as kg.nq and kg.trig keep them, whichever way they were made: those between shared
+    """Entailments split as nquads/ and kg.trig keep them, whichever way they were made: those between shared
     individuals (key ""), then each article's own (key: its slug, in article order), each part in the order
     given, as N-Quads."""
     known = set(slugs)

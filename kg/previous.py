@@ -1,7 +1,7 @@
 """The previous build as the base of the next one: what each of its articles produced, read from its own files.
 
 Every build writes ``index.json`` next to its store: for each article its fingerprint (the content hash of its
-inputs), summary, entities, SHACL problems, and where its quads sit in ``kg.nq`` and its TriG blocks in
+inputs), summary, entities, SHACL problems, and where its quads sit in ``nquads/`` and its TriG blocks in
 ``kg.trig``. The next build takes an unchanged article from there without opening its sources or the per-article
 cache (one file read instead of thousands), and writes its new store as a checkpoint of the previous one with
 only the changed graphs dropped and loaded again (:func:`update_store`): the cost of a rebuild follows the size of
@@ -10,8 +10,6 @@ build falls back to the per-article cache (same output, only slower).
 """
 from __future__ import annotations
 
-import mmap
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +21,13 @@ from .articles import ArticleOutput, ArticleSummary
 from .cache import STAT_FIELDS
 from .config import Project
 from .registry import EntityRecord
+from .segments import NQUADS, TRIG, TURTLE, SegmentedFile
 from .util import ByteChunks, paused_gc
 
-__all__ = ["INDEX", "TURTLE", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
+__all__ = ["INDEX", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
-#: The union of all graphs as Turtle, written by every build (see kg.build.write_turtle).
-TURTLE = "kg.ttl"
-#: How kg.ttl is split into blocks: a previous build's blocks are reused only if they were made the same way.
+#: How turtle/ (the union of all graphs as Turtle, see kg.build.write_turtle) is split into blocks: a previous build's blocks are reused only if they were made the same way.
 TURTLE_LAYOUT = 1
 #: Above this share of changed articles a rebuild loads a fresh store (bulk loading beats many removals).
 DELTA_LIMIT = 0.25
@@ -41,12 +38,12 @@ RACY_NS = 2_000_000_000
 
 def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, tuple[int, int]],
                    source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]],
-                   ttl: tuple[int, int], ttl_shared: list[int]) -> dict:
-    """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in kg.nq / kg.trig / kg.ttl;
+                   inferred_nq: tuple[int, int] | None, ttl: tuple[int, int], ttl_shared: list[int]) -> dict:
+    """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in nquads/ / kg.trig / kg.ttl;
     ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks of the
-    entailments about its own individuals are in kg.trig; ``ttl_shared``: which lines of the index's
+    entailments about its own individuals are in kg.trig, ``inferred_nq`` where they are in nquads/; ``ttl_shared``: which lines of the index's
     ``ttl_shared`` table its quads and entailments hold, that kg.ttl has in its last block)."""
-    where = {"nq": nq, "trig": trig, "inferred_trig": inferred_trig,  # (offset, length): orjson writes arrays
+    where = {"nq": nq, "trig": trig, "inferred_trig": inferred_trig, "inferred_nq": inferred_nq,  # (offset, length)
              "ttl": ttl, "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
         return {**output.record, **where}
@@ -62,13 +59,14 @@ class PreviousBuild:
 
     folder: Path
     base_iri: str
-    base_nq: tuple[int, int]  # the ontology, shapes and inferred quads in kg.nq
+    base_nq: tuple[int, int]  # the ontology, shapes and inferred quads in nquads/
     articles: dict[str, dict]  # slug -> index record
     started_ns: int  # when that build started (time.time_ns())
     ttl_shared: list[str] | None = None  # the lines kg.ttl's last block is made of (None: kg.ttl is not usable)
     ontology_digest: str = ""  # the hash of that build's ontology files
-    _nq: bytes | None = None
-    _trig: bytes | None = None
+    _nq: SegmentedFile | None = None
+    _trig: SegmentedFile | None = None
+    _turtle: SegmentedFile | None = None
 
     @classmethod
     def open(cls, project: Project, *, builder_version: str, base_iri: str) -> PreviousBuild | None:
@@ -79,23 +77,34 @@ class PreviousBuild:
                 index = orjson.loads((folder / INDEX).read_bytes())
             if index.get("builder_version") != builder_version or index.get("base_iri") != base_iri:
                 return None
-            if (folder / "kg.nq").stat().st_size != index["nq_size"] or \
-                    (folder / "kg.trig").stat().st_size != index["trig_size"]:
+            nquads, trig = SegmentedFile(folder / NQUADS), SegmentedFile(folder / TRIG)
+            if nquads.size != index["nq_size"] or trig.size != index["trig_size"]:
                 return None
-            ttl = folder / TURTLE
-            usable = index.get("ttl_layout") == TURTLE_LAYOUT and ttl.is_file() and \
-                ttl.stat().st_size == index.get("ttl_size")
+            turtle = SegmentedFile.at(folder / TURTLE)
+            usable = index.get("ttl_layout") == TURTLE_LAYOUT and turtle is not None and \
+                turtle.size == index.get("ttl_size")
             return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]),
-                       index["ttl_shared"] if usable else None, str(index.get("ontology", "")))
+                       index["ttl_shared"] if usable else None, str(index.get("ontology", "")), nquads, trig,
+                       turtle if usable else None)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _bytes(self) -> tuple[memoryview, memoryview]:
-        """kg.nq and kg.trig, mapped: an unchanged article's bytes are only read if something uses them (its
-        graphs are copied into the next build's files by the kernel, see kg.util.Splicer)."""
+    def nquads(self) -> SegmentedFile:
+        """That build's N-Quads (nquads/), its segments mapped when first read: an unchanged article's bytes are
+        only read if something uses them (the next build links or copies them, see kg.segments)."""
         if self._nq is None:
-            self._nq, self._trig = (_mapped(self.folder / name) for name in ("kg.nq", "kg.trig"))
-        return self._nq, self._trig
+            self._nq = SegmentedFile(self.folder / NQUADS)
+        return self._nq
+
+    def trig(self) -> SegmentedFile:
+        """That build's TriG (trig/), likewise."""
+        if self._trig is None:
+            self._trig = SegmentedFile(self.folder / TRIG)
+        return self._trig
+
+    def turtle(self) -> SegmentedFile | None:
+        """That build's Turtle (turtle/), if it is usable (see :meth:`turtle_table`)."""
+        return self._turtle if self.ttl_shared is not None else None
 
     def content_digest(self, slug: str, stat: list[int]) -> str | None:
         """The hash of the article's files as the previous build recorded it, if their stat says they were not
@@ -116,12 +125,11 @@ class PreviousBuild:
             return None
         from .check import Problem
 
-        nq, trig = self._bytes()
-        start, length = record["nq"]
+        trig = self.trig()
         return ArticleOutput(
             slug, print_, ArticleSummary.from_dict(record["summary"]),
             [EntityRecord(i, _types(types), label, where) for i, types, label, where in record["entities"]],
-            nq[start:start + length], {graph: trig[a:a + n] for graph, (a, n) in record["trig"].items()},
+            self.nquads().view(*record["nq"]), {graph: trig.view(a, n) for graph, (a, n) in record["trig"].items()},
             record["origins"], [Problem(**p) for p in record["problems"]], record["validated"], record=record)
 
     def turtle_table(self) -> list[bytes] | None:
@@ -130,12 +138,13 @@ class PreviousBuild:
 
     def base_nquads(self) -> bytes:
         """The previous build's ontology, shapes and inferred quads, as the N-Quads it wrote."""
-        nq, _ = self._bytes()
-        start, length = self.base_nq
-        return bytes(nq[start:start + length])
+        return self.nquads().read(*self.base_nq)
 
     def release(self) -> None:
-        self._nq = self._trig = None
+        for segments in (self._nq, self._trig, self._turtle):
+            if segments is not None:
+                segments.release()
+        self._nq = self._trig = self._turtle = None
 
 
 _TYPES: dict[tuple, frozenset] = {}
@@ -148,13 +157,6 @@ def _types(types: list[str]) -> frozenset[str]:
     if found is None:
         found = _TYPES[key] = frozenset(types)
     return found
-
-
-def _mapped(path: Path) -> memoryview:
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return memoryview(b"")
-        return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable[str], load: list,

@@ -15,13 +15,13 @@ How a push stays safe:
 4. On any failure before the swap the temporary graphs are dropped (best effort) and the targets are untouched.
 
 Into a store that holds none of the build's graphs (and no record of a push), a push sends the whole build in
-ONE request: the build's own N-Quads (kg.nq) with the record, POSTed to the dataset (Oxigraph, Fuseki), which the
+ONE request: the build's own N-Quads (nquads/) with the record, POSTed to the dataset (Oxigraph, Fuseki), which the
 store loads as one transaction — all or nothing, as fast as the store loads, with no temporary graphs to copy. A
 ``batch_size`` given by the user bounds every request, and then the steps above are taken instead.
 
 A push only sends what changed. The swap also records, in the graph ``<base>push/state`` (outside the kg graphs:
 queries do not see it), each pushed graph's digest and triple count (from the build's records: an article graph's
-digest is the fingerprint of the article's inputs, another graph's the SHA-256 of its lines in kg.nq; nothing is
+digest is the fingerprint of the article's inputs, another graph's the SHA-256 of its lines in nquads/; nothing is
 read back from the store to be hashed). The next push leaves a graph alone when its digest and count are those
 recorded and the store still holds that many triples in it; ``full=True`` (``kg push --full``) sends every graph again. A change made to a pushed graph by
 another client that keeps its triple count is not seen: push with --full after one.
@@ -50,7 +50,7 @@ from .ontology import XSD
 from .query import open_store
 from .rdfutil import nquads_by_graph, relabel_blank_nodes
 from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg_graphs
-from .util import read_range
+from .segments import NQUADS, SegmentedFile, read_nquads
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Batch", "GraphPush", "PushReport", "plan_batches", "push"]
 
@@ -166,7 +166,7 @@ class _Build:
 
     The digests come from the build's own records where they can (no graph is read to be hashed): an article
     graph's is the fingerprint of the article's inputs (the same inputs make the same graph), the other graphs'
-    the hash of their N-Quads lines in kg.nq, the counts those of manifest.json. Without those files every graph
+    the hash of their N-Quads lines in nquads/, the counts those of manifest.json. Without those files every graph
     is read from the store and hashed."""
 
     def __init__(self, project: Project, ns: Namespaces, names: list[str] | None) -> None:
@@ -192,7 +192,7 @@ class _Build:
         return {g: d for g, d in self.digests.items() if d[1]}
 
     def triples(self, graph: str) -> list[ox.Triple]:
-        """The graph's triples in a fixed order, as the build wrote them (kg.nq: its exact literals; the store
+        """The graph's triples in a fixed order, as the build wrote them (nquads/: its exact literals; the store
         would give derived integer types as xsd:integer), else as its store holds them."""
         found = self._triples.get(graph)
         if found is None:
@@ -206,35 +206,35 @@ class _Build:
         return found
 
     def _lines(self, graph: str) -> list[bytes] | None:
-        """The graph's N-Quads lines in kg.nq, found by the build's index (None without it)."""
+        """The graph's N-Quads lines in nquads/, found by the build's index (None without it)."""
         if self.index is None:
             return None
         if self._base is None:
             start, length = self.index["base_nq"]
-            self._base = nquads_by_graph(read_range(self.folder / "kg.nq", start, length))
+            self._base = nquads_by_graph(read_nquads(self.folder, start, length))
         if graph in self._base:
             return self._base[graph]
         prefix = self.ns.graphs + "article/"
         slug = graph[len(prefix):].removesuffix("/claims") if graph.startswith(prefix) else None
         record = self.index["articles"].get(slug) if slug else None
         if record is not None and graph in (self.ns.article_graph(slug), self.ns.claims_graph(slug)):
-            return nquads_by_graph(read_range(self.folder / "kg.nq", *record["nq"])).get(graph, [])
+            return nquads_by_graph(read_nquads(self.folder, *record["nq"])).get(graph, [])
         return None
 
-    def whole(self) -> tuple[Path, int] | None:
-        """The build's kg.nq (every quad of every graph) and its size, if it is as the build recorded it."""
-        path = self.folder / "kg.nq"
+    def whole(self) -> SegmentedFile | None:
+        """The build's N-Quads (every quad of every graph), if they are as the build recorded them."""
+        nquads = SegmentedFile.at(self.folder / NQUADS)
         try:
-            if self.index is None or path.stat().st_size != self.index["nq_size"]:
+            if self.index is None or nquads is None or nquads.size != self.index["nq_size"]:
                 return None
-        except (OSError, KeyError):
+        except KeyError:
             return None
-        return path, self.index["nq_size"]
+        return nquads
 
 
 def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tuple[str, int]]]:
     """The build's index.json (None without it) and the digest and count of each graph from it, manifest.json
-    and kg.nq ({} without them)."""
+    and nquads/ ({} without them)."""
     import json
 
     import orjson
@@ -242,7 +242,7 @@ def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tu
     try:
         index = orjson.loads((folder / "index.json").read_bytes())
         sizes = json.loads((folder / "manifest.json").read_text())["graphs"]
-        base = read_range(folder / "kg.nq", *index["base_nq"])
+        base = read_nquads(folder, *index["base_nq"])
         articles = index["articles"]
     except (OSError, ValueError, KeyError, TypeError):
         return None, {}
@@ -414,24 +414,26 @@ def _swap(client: RemoteClient, temps: dict[str, str], drops: list[str], triples
         raise PushError(f"the final swap failed: {err}; {outcome}; run kg push again", status=err.status) from None
 
 
-def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tuple, progress, started: float) \
-        -> PushReport | None:
+def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: SegmentedFile, progress,
+                started: float) -> PushReport | None:
     """The whole build and the record of it in one dataset POST (one transaction), into a store that holds none
     of the build's graphs; then every graph's count is checked. None, with nothing loaded, when the store refuses
     N-Quads POSTed to its dataset (the bounded way is taken instead)."""
-    path, size = whole
+    size = whole.size
     digests = build.digests
     record = _record_lines(ns, build.recorded(), in_graph=True).encode()
     triples = sum(build.count(g) for g in digests)
-    handle = open(path, "rb")  # noqa: SIM115 - closed below; opened here so that a local failure is not the store's
+    handles = whole.open()  # opened here so that a local failure is not the store's
 
     def body() -> Iterable[bytes]:
         sent = 0
-        while chunk := handle.read(1 << 20):
-            sent += len(chunk)
-            if progress:
-                progress(triples * sent // max(1, size), triples)
-            yield chunk
+        for handle in handles:
+            handle.seek(0)
+            while chunk := handle.read(1 << 20):
+                sent += len(chunk)
+                if progress:
+                    progress(triples * sent // max(1, size), triples)
+                yield chunk
         yield record
 
     try:
@@ -448,7 +450,8 @@ def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: tupl
                    "the store loads it whole or not at all; run kg push again")
         raise type(err)(f"{err}; {outcome}", status=err.status, detail=err.detail) from None
     finally:
-        handle.close()
+        for handle in handles:
+            handle.close()
     _check_counts(client, {g: build.count(g) for g in digests}, "after the push the store does not match the build")
     return PushReport(client.endpoints.query, WHOLE, [GraphPush(g, build.count(g), 0) for g in digests], [], [], [],
                       client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)

@@ -14,6 +14,18 @@ SEED_SLUG = "vice-nk-defector-families"
 SEED_TEXT = ROOT / "articles" / SEED_SLUG / "article.txt"
 
 
+def built(project: Path, name: str) -> bytes:
+    """A file of the project's current build; its N-Quads, TriG and Turtle (``nquads``, ``trig``, ``turtle``:
+    folders of segments) as one document, the way kg export gives them."""
+    from kg.segments import NQUADS, TRIG, TURTLE, SegmentedFile
+
+    current = project / "build" / "current"
+    if name not in (NQUADS, TRIG, TURTLE):
+        return (current / name).read_bytes()
+    segments = SegmentedFile(current / name)
+    return segments.read() if name == NQUADS else segments.document()
+
+
 def run_kg(*args: str, cwd: Path | None = None, env: dict | None = None, check: bool = False,
            timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real `kg` command (as `python -m kg`) and capture its output."""

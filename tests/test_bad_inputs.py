@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_kg
+from conftest import built, run_kg
 
 FACTS = "articles/mini/facts.yaml"
 
@@ -58,7 +58,7 @@ CASES = [
 def snapshot(project: Path) -> tuple[str, bytes, list[str]]:
     build = project / "build"
     current = build / "current"
-    return (str(current.readlink()), (current / "kg.trig").read_bytes(), sorted(p.name for p in build.iterdir()))
+    return (str(current.readlink()), built(project, "trig"), sorted(p.name for p in build.iterdir()))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

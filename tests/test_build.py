@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -10,7 +9,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic, to_isomorphic
 
-from conftest import ROOT, SEED_SLUG, copy_project, run_kg
+from conftest import ROOT, SEED_SLUG, built, copy_project, run_kg
 from kg.config import Project, namespaces
 
 GOLDEN = ROOT / "tests" / "golden" / "seed.trig"
@@ -22,7 +21,7 @@ CLAIMS_GRAPH = NS.claims_graph(SEED_SLUG)
 
 def dataset(project: Path) -> rdflib.Dataset:
     data = rdflib.Dataset()
-    data.parse(project / "build" / "current" / "kg.trig", format="trig")
+    data.parse(data=built(project, "trig"), format="trig")
     return data
 
 
@@ -35,9 +34,8 @@ def test_golden_graph(seed_build: Path) -> None:
 
     After an intended change, regenerate: KG_UPDATE_GOLDEN=1 python -m pytest tests/test_build.py
     """
-    built = seed_build / "build" / "current" / "kg.trig"
     if os.environ.get("KG_UPDATE_GOLDEN"):
-        shutil.copy(built, GOLDEN)
+        GOLDEN.write_bytes(built(seed_build, "trig"))
     assert GOLDEN.exists(), "no golden file: run with KG_UPDATE_GOLDEN=1 once and commit tests/golden/seed.trig"
     expected, actual = rdflib.Dataset(), dataset(seed_build)
     expected.parse(GOLDEN, format="trig")
@@ -131,15 +129,14 @@ def test_same_build_with_any_hash_seed(tmp_path: Path) -> None:
     for seed in ("1", "4242"):
         project = copy_project(tmp_path / f"seed-{seed}")
         run_kg("--root", str(project), "build", env={"PYTHONHASHSEED": seed}, check=True)
-        current = project / "build" / "current"
-        outputs.append(((current / "kg.trig").read_bytes(), (current / "manifest.json").read_bytes()))
+        outputs.append((built(project, "trig"), built(project, "manifest.json")))
     assert outputs[0] == outputs[1]
 
 
 def test_store_and_export_agree(seed_build: Path) -> None:
     store = ox.Store.read_only(str(seed_build / "build" / "current" / "store"))
     exported = rdflib.Dataset()
-    exported.parse(seed_build / "build" / "current" / "kg.trig", format="trig")
+    exported.parse(data=built(seed_build, "trig"), format="trig")
     assert len(store) == sum(len(g) for g in exported.graphs())
     assert {q.graph_name.value for q in store} == {str(g.identifier) for g in exported.graphs() if len(g)}
 
@@ -150,8 +147,8 @@ def test_python_api_matches_cli(seed_build: Path, tmp_path: Path) -> None:
     project = copy_project(tmp_path / "api")
     report = kg.build(project)
     assert report.output and report.output.parent == project / "build"
-    assert (project / "build" / "current" / "kg.trig").read_bytes() == \
-        (seed_build / "build" / "current" / "kg.trig").read_bytes()
+    assert built(project, "trig") == \
+        built(seed_build, "trig")
     assert Project(project).current.resolve() == report.output.resolve()
 
 

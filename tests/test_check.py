@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from conftest import SEED_SLUG, run_kg
+from conftest import SEED_SLUG, built, run_kg
 from kg.config import namespaces
 
 NS = namespaces()
@@ -136,7 +136,7 @@ def test_missing_java_is_one_clear_line(mini_project: Path) -> None:
 
 def _graphs(project: Path) -> rdflib.Dataset:
     data = rdflib.Dataset()
-    data.parse(project / "build" / "current" / "kg.trig", format="trig")
+    data.parse(data=built(project, "trig"), format="trig")
     return data
 
 

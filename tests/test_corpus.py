@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from conftest import run_kg
+from conftest import built, run_kg
 from kg.config import namespaces
 
 NS = namespaces()
@@ -23,7 +23,7 @@ def two_articles(mini_project: Path) -> Path:
 def test_shared_entity_is_one_node(two_articles: Path) -> None:
     run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
     data = rdflib.Dataset()
-    data.parse(two_articles / "build" / "current" / "kg.trig", format="trig")
+    data.parse(data=built(two_articles, "trig"), format="trig")
     rfa = rdflib.URIRef(NS.entity("radio-free-asia"))
     graphs = {str(g.identifier) for g in data.graphs() if (rfa, None, None) in g}
     assert graphs == {NS.article_graph("mini"), NS.article_graph("mini-two")}
@@ -115,13 +115,17 @@ def test_incremental_rebuilds_only_the_changed_article(two_articles: Path) -> No
     facts.write_text(facts.read_text().replace("label: first round", "label: the first round of reunions"))
     second = build()
     assert second["rebuilt"] == ["mini-two"] and sorted(second["reused"]) == ["mini", "mini-three"]
-    incremental = (two_articles / "build" / "current" / "kg.trig").read_bytes()
+    incremental = built(two_articles, "trig")
     assert b"the first round of reunions" in incremental
     third = build("--full")
     assert sorted(third["rebuilt"]) == ["mini", "mini-three", "mini-two"]
-    assert (two_articles / "build" / "current" / "kg.trig").read_bytes() == incremental
+    assert built(two_articles, "trig") == incremental
     unchanged = build()
-    assert unchanged["rebuilt"] == [] and (two_articles / "build" / "current" / "kg.trig").read_bytes() == incremental
+    assert unchanged["rebuilt"] == [] and built(two_articles, "trig") == incremental
+    # nothing changed: every segment of the N-Quads, TriG and Turtle is a link to the previous build's file
+    assert {name: (files["written"], files["bytes_written"]) for name, files in unchanged["files"].items()} == \
+        {"nquads": (0, 0), "trig": (0, 0), "turtle": (0, 0)}
+    assert all(files["linked"] > 0 for files in unchanged["files"].values())
 
 
 def test_generated_corpus_full_and_incremental_agree(tmp_path: Path) -> None:
@@ -148,10 +152,10 @@ def test_generated_corpus_full_and_incremental_agree(tmp_path: Path) -> None:
     second = build()
     assert second["rebuilt"] == ["synthetic-00007"] and len(second["reused"]) == 29
     incremental = rdflib.Dataset()
-    incremental.parse(project / "build" / "current" / "kg.trig", format="trig")
+    incremental.parse(data=built(project, "trig"), format="trig")
     build("--full")
     full = rdflib.Dataset()
-    full.parse(project / "build" / "current" / "kg.trig", format="trig")
+    full.parse(data=built(project, "trig"), format="trig")
     from rdflib.compare import isomorphic
     names = {str(g.identifier) for g in full.graphs() if len(g)}
     assert names == {str(g.identifier) for g in incremental.graphs() if len(g)}
@@ -175,7 +179,7 @@ def _store_quads(project: Path) -> tuple[set, rdflib.Dataset]:
 
 def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Path) -> None:
     """An article changed, one added, one removed: the rebuild starts from the previous build's store (only those
-    graphs are written) and ends with what a full build makes: the same store, the same kg.trig, kg.nq and kg.ttl."""
+    graphs are written) and ends with what a full build makes: the same store, the same N-Quads, TriG and Turtle."""
     import json
     import sys
 
@@ -208,7 +212,7 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
     assert 2 <= second["reasoning"]["reasoned"] < 23
     ground, data = _store_quads(project)
     assert ground != before  # the change went in
-    files = {name: (project / "build" / "current" / name).read_bytes() for name in ("kg.trig", "kg.nq", "kg.ttl")}
+    files = {name: built(project, name) for name in ("trig", "nquads", "turtle")}
     third = build("--full")
     assert third["store"]["from_previous"] is False
     full_ground, full_data = _store_quads(project)
@@ -217,7 +221,7 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
     assert names == {str(g.identifier) for g in data.graphs() if len(g)}
     for name in names:  # blank nodes too (the ontology's and the shapes')
         assert isomorphic(data.graph(rdflib.URIRef(name)), full_data.graph(rdflib.URIRef(name))), name
-    assert {name: (project / "build" / "current" / name).read_bytes() for name in files} == files
+    assert {name: built(project, name) for name in files} == files
 
 
 def test_an_unreadable_previous_build_is_not_used(mini_project: Path) -> None:
@@ -225,18 +229,18 @@ def test_an_unreadable_previous_build_is_not_used(mini_project: Path) -> None:
     import json
 
     run_kg("--root", str(mini_project), "build", check=True)
-    trig = (mini_project / "build" / "current" / "kg.trig").read_bytes()
+    trig = built(mini_project, "trig")
     (mini_project / "build" / "current" / "index.json").write_text("{not json")
     report = json.loads(run_kg("--root", str(mini_project), "build", "-f", "json", check=True).stdout)
     assert report["store"]["from_previous"] is False and report["reused"] == ["mini"]  # from build/cache
-    assert (mini_project / "build" / "current" / "kg.trig").read_bytes() == trig
+    assert built(mini_project, "trig") == trig
 
 
 def test_base_iri_is_configured_in_one_place(mini_project: Path) -> None:
     base = "https://example.org/newsgraph/"
     run_kg("--root", str(mini_project), "build", "--no-reason", env={"KG_BASE_IRI": base}, check=True)
     data = rdflib.Dataset()
-    data.parse(mini_project / "build" / "current" / "kg.trig", format="trig")
+    data.parse(data=built(mini_project, "trig"), format="trig")
     iris = {str(x) for g in data.graphs() for t in g for x in t if isinstance(x, rdflib.URIRef)}
     assert f"{base}id/radio-free-asia" in iris and f"{base}ontology#Claim" in iris
     assert not any(i.startswith("https://w3id.org/kgnews/") for i in iris)
@@ -267,4 +271,4 @@ def test_untouched_files_are_not_read_and_an_edit_is_seen(mini_project: Path) ->
     assert os.stat(facts).st_size == before.st_size and os.stat(facts).st_mtime_ns == before.st_mtime_ns
     report = build()
     assert report["hashed"] == 1 and report["rebuilt"] == ["mini"]
-    assert b"FIRST ROUND" in (mini_project / "build" / "current" / "kg.trig").read_bytes()
+    assert b"FIRST ROUND" in built(mini_project, "trig")

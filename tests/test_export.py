@@ -15,7 +15,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import ROOT, SEED_SLUG, run_kg
+from conftest import ROOT, SEED_SLUG, built, run_kg
 from kg.config import namespaces
 from kg.errors import ServeError
 from kg.serve import find_oxigraph
@@ -35,9 +35,9 @@ FORMATS = {
 
 @pytest.fixture(scope="module")
 def store_nquads(seed_build: Path) -> bytes:
-    """The build as kg build wrote it (kg.trig). Exports give the build's literals exactly: the store itself
+    """The build as kg build wrote it (its TriG). Exports give the build's literals exactly: the store itself
     keeps derived integer types (xsd:nonNegativeInteger) as xsd:integer, so it is not the reference."""
-    return ox.serialize(ox.parse(path=str(seed_build / "build" / "current" / "kg.trig"), format=ox.RdfFormat.TRIG),
+    return ox.serialize(ox.parse(built(seed_build, "trig"), format=ox.RdfFormat.TRIG),
                         format=ox.RdfFormat.N_QUADS)
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT, run_kg
+from conftest import ROOT, built, run_kg
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from corpus import generate  # noqa: E402
 
-OUTPUTS = ("kg.nq", "kg.trig", "kg.ttl")
+OUTPUTS = ("nquads", "trig", "turtle")
 
 
 def build(project: Path, *flags: str) -> dict:
@@ -33,11 +33,11 @@ def whole_corpus_run(project: Path, where: Path) -> tuple[dict, dict[str, bytes]
         shutil.copytree(project / name, where / name)
     report = kg.build(where, full=True, per_article=False).to_dict()
     assert report["reasoning"] == {}
-    return report, {name: (where / "build" / "current" / name).read_bytes() for name in OUTPUTS}
+    return report, {name: built(where, name) for name in OUTPUTS}
 
 
 def outputs(project: Path) -> dict[str, bytes]:
-    return {name: (project / "build" / "current" / name).read_bytes() for name in OUTPUTS}
+    return {name: built(project, name) for name in OUTPUTS}
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -90,12 +90,11 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
 
 
 def test_kg_ttl_is_the_union_of_all_graphs_each_triple_once(corpus: Path) -> None:
-    """kg.ttl (what kg export -f turtle gives) holds every triple of every graph, and each of them once: an
+    """The build's Turtle (what kg export -f turtle gives) holds every triple of every graph, and each of them once: an
     entity's label, which every article that names it repeats, included."""
     build(corpus)
-    current = corpus / "build" / "current"
-    triples = [str(t) for t in ox.parse(path=str(current / "kg.ttl"), format=ox.RdfFormat.TURTLE)]
-    quads = list(ox.parse(path=str(current / "kg.nq"), format=ox.RdfFormat.N_QUADS))
+    triples = [str(t) for t in ox.parse(built(corpus, "turtle"), format=ox.RdfFormat.TURTLE)]
+    quads = list(ox.parse(built(corpus, "nquads"), format=ox.RdfFormat.N_QUADS))
     assert len(triples) == len(set(triples))
     assert set(triples) == {str(q.triple) for q in quads}
     graphs: dict[str, set] = {}
@@ -117,7 +116,7 @@ def test_articles_the_rules_could_join_are_reasoned_over_together(mini_project: 
     assert first["reasoning"]["per_article"] is False and "mount-kumgang" in first["reasoning"]["why"]
     joined = b"<https://w3id.org/kgnews/id/mini/reunion-1> <https://w3id.org/kgnews/ontology#occurredAt> " \
              b"<https://w3id.org/kgnews/id/mini-two/kumgang-valley>"
-    assert joined in outputs(mini_project)["kg.nq"]
+    assert joined in outputs(mini_project)["nquads"]
     edit(articles / "mini" / "facts.yaml", "label: first round", "label: the first round")
     step = build(mini_project)
     assert step["reasoning"]["per_article"] is False and "mount-kumgang" in step["reasoning"]["why"]
@@ -137,20 +136,20 @@ def test_a_damaged_state_means_every_article_is_reasoned_over(mini_project: Path
 
 def test_the_state_keeps_the_entailments_once_and_an_unchanged_corpus_is_not_reasoned_again(
         mini_project: Path, tmp_path: Path) -> None:
-    """The reasoning state points into kg.nq for each article's entailments instead of holding a second copy; a
+    """The reasoning state points into the build's N-Quads for each article's entailments instead of holding a second copy; a
     rebuild with nothing changed takes them from it (no cached copy under build/cache either), and without the
     state it reasons again, to the same graph."""
     shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
     assert build(mini_project)["reasoning"]["reasoned"] == 2
     current = mini_project / "build" / "current"
-    nquads = (current / "kg.nq").read_bytes()
+    nquads = built(mini_project, "nquads")
     inferred = [line for line in nquads.splitlines() if line.endswith(b"/graph/inferred> .")]
     assert inferred and all(line not in (current / "reasoning.pickle").read_bytes() for line in inferred)
 
     again = build(mini_project)
     assert again["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0}
     assert not (mini_project / "build" / "cache" / "inferred.nq").exists()
-    assert outputs(mini_project)["kg.nq"] == nquads
+    assert outputs(mini_project)["nquads"] == nquads
 
     (mini_project / "build" / "current" / "reasoning.pickle").unlink()
     assert build(mini_project)["reasoning"]["reasoned"] == 2
@@ -166,6 +165,6 @@ def test_an_ontology_change_reaches_the_store_when_no_article_changes(mini_proje
          "Every item needs a label (rdfs:label), please.")
     assert build(mini_project)["store"]["from_previous"] is True
     store = ox.Store.read_only(str(mini_project / "build" / "current" / "store"))
-    built = set(ox.parse(outputs(mini_project)["kg.nq"], format=ox.RdfFormat.N_QUADS))
-    assert any("please" in q.object.value for q in built)
-    assert set(store) == built
+    quads = set(ox.parse(outputs(mini_project)["nquads"], format=ox.RdfFormat.N_QUADS))
+    assert any("please" in q.object.value for q in quads)
+    assert set(store) == quads

@@ -1,0 +1,330 @@
+"""A large build output kept as a folder of segment files, so that a rebuild writes only what changed.
+
+The build's N-Quads (``nquads/``) are one byte stream: the concatenation of the folder's files in name order
+(``00000.nq``, ``00001.nq``, ...), each of them whole lines, so each is valid N-Quads alone and ``cat nquads/*.nq``
+is the build's N-Quads. Offsets recorded by a build (where an article's quads are) are offsets into that stream.
+
+Where the stream is cut depends only on what is written, never on what changed: after the ontology and shapes,
+and before each article whose slug hashes to a cut (one in :data:`SPREAD`, so about that many articles a
+segment). A rebuild writes a segment only if its bytes differ from the previous build's segment that starts with
+the same article; an unchanged segment is a hard link to the previous build's file. A change to one article in a
+corpus of 10k thus writes one segment of some megabytes instead of the whole stream (600 MB), and the two
+builds share the rest on disk.
+"""
+from __future__ import annotations
+
+import bisect
+import io
+import mmap
+import os
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["NQUADS", "TRIG", "TURTLE", "SPREAD", "SegmentedFile", "SegmentWriter", "read_nquads", "starts_segment"]
+
+#: The folders of a build's N-Quads, TriG and Turtle, each in segments: folder name -> the segments' suffix.
+NQUADS, TRIG, TURTLE = "nquads", "trig", "turtle"
+SUFFIXES = {NQUADS: ".nq", TRIG: ".trig", TURTLE: ".ttl"}
+#: About how many articles a segment holds.
+SPREAD = 64
+
+
+def starts_segment(key: str) -> bool:
+    """Whether a segment starts at the article ``key`` (the same answer in every build)."""
+    return zlib.crc32(key.encode()) % SPREAD == 0
+
+
+def read_nquads(build: Path | str, offset: int, length: int) -> bytes:
+    """``length`` bytes of a build folder's N-Quads from ``offset`` (OSError if it does not have them)."""
+    return SegmentedFile(Path(build) / NQUADS).read(offset, length)
+
+
+class SegmentedFile:
+    """A folder of segments read as one stream of bytes (offsets are into the whole)."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        names = sorted(n for n in os.listdir(self.folder) if not n.startswith("."))
+        self.names = names
+        self.sizes = [os.stat(os.path.join(self.folder, n)).st_size for n in names]
+        self.starts, position = [], 0
+        for size in self.sizes:
+            self.starts.append(position)
+            position += size
+        self.size = position
+        self._maps: dict[int, memoryview] = {}
+
+    @classmethod
+    def at(cls, folder: Path | str) -> SegmentedFile | None:
+        """The segments in ``folder``, or None if there is no such folder."""
+        try:
+            return cls(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def path(self, number: int) -> str:
+        return os.path.join(self.folder, self.names[number])
+
+    def pieces(self, offset: int, length: int) -> Iterator[tuple[int, int, int]]:
+        """(segment number, offset in it, length) of each part of the range, in order."""
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise OSError(f"{self.folder}: the range {offset}+{length} is outside its {self.size} bytes")
+        number = bisect.bisect_right(self.starts, offset) - 1
+        while length > 0:
+            local = offset - self.starts[number]
+            n = min(length, self.sizes[number] - local)
+            if n > 0:
+                yield number, local, n
+            offset, length, number = offset + n, length - n, number + 1
+
+    def _map(self, number: int) -> memoryview:
+        found = self._maps.get(number)
+        if found is None:
+            with open(self.path(number), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                found = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+            self._maps[number] = found
+        return found
+
+    def head(self, number: int, length: int) -> bytes:
+        """The first ``length`` bytes of a segment (read, not mapped)."""
+        fd = os.open(self.path(number), os.O_RDONLY)
+        try:
+            return os.pread(fd, length, 0)
+        finally:
+            os.close(fd)
+
+    def view(self, offset: int, length: int):
+        """The range's bytes: a view of the mapped segment when it lies in one (read only when used), else bytes."""
+        parts = list(self.pieces(offset, length))
+        if len(parts) == 1:
+            number, local, n = parts[0]
+            return self._map(number)[local:local + n]
+        return self.read(offset, length)
+
+    def read(self, offset: int = 0, length: int | None = None) -> bytes:
+        """The range's bytes (the whole stream by default)."""
+        length = self.size - offset if length is None else length
+        return b"".join(self.chunks(offset, length))
+
+    def document(self) -> bytes:
+        """A TriG or Turtle stream as one document: the prefixes that start every segment, written once."""
+        if not self.names:
+            return b""
+        first = self.read(0, self.sizes[0])
+        end = 0
+        while first.startswith(b"@prefix ", end):
+            end = first.index(b"\n", end) + 1
+        header = first[:end]
+        parts = [first]
+        for number in range(1, len(self.names)):
+            data = self.read(self.starts[number], self.sizes[number])
+            parts.append(memoryview(data)[len(header):] if header and data.startswith(header) else data)
+        return b"".join(parts)
+
+    def chunks(self, offset: int = 0, length: int | None = None, block: int = 1 << 22) -> Iterator[bytes]:
+        """The range's bytes in chunks of at most ``block`` bytes, read as they are asked for."""
+        length = self.size - offset if length is None else length
+        for number, local, n in self.pieces(offset, length):
+            with open(self.path(number), "rb") as handle:
+                handle.seek(local)
+                while n > 0:
+                    data = handle.read(min(n, block))
+                    if not data:
+                        raise OSError(f"{self.path(number)} ended early")
+                    n -= len(data)
+                    yield data
+
+    def stream(self) -> io.BufferedReader:
+        """The whole stream as a binary file object (read as it is consumed)."""
+        return io.BufferedReader(_ChunkReader(self.chunks()), 1 << 20)
+
+    def open(self) -> list:
+        """Every segment opened for reading, in order (the caller closes them)."""
+        handles: list = []
+        try:
+            for number in range(len(self.names)):
+                handles.append(open(self.path(number), "rb"))  # noqa: SIM115 - the caller closes them
+        except OSError:
+            for handle in handles:
+                handle.close()
+            raise
+        return handles
+
+    def release(self) -> None:
+        self._maps.clear()
+
+
+class SegmentWriter:
+    """Writes a segmented stream from byte strings and ranges of the previous build's stream (``previous``).
+
+    :meth:`cut` ends the current segment; each segment starts with ``header`` (a TriG or Turtle segment with its
+    prefixes is a document alone, and the repeated prefixes leave the whole one valid). A segment made of exactly
+    one previous segment's bytes, copied whole, is hard-linked from it, and so is one whose written bytes are
+    those of the previous segment of the same number; any other is written: its own bytes, and the previous
+    stream's ranges copied by the kernel (os.copy_file_range, through memory where it cannot)."""
+
+    def __init__(self, folder: Path, previous: SegmentedFile | None = None, *, header: bytes = b"") -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir()
+        self.suffix = SUFFIXES.get(self.folder.name, "")
+        self.previous = previous
+        self.header = header
+        self._position = 0
+        self._ops: list = []  # the current segment: bytes, or [offset, length] of the previous stream
+        self._count = 0
+        self._fds: dict[int, int] = {}
+        self.linked = self.written = self.bytes_written = 0  # segments linked and written, bytes those hold
+
+    def stats(self) -> dict[str, int]:
+        """What the writer did: segments linked from the previous build and written, and the bytes written."""
+        return {"linked": self.linked, "written": self.written, "bytes_written": self.bytes_written}
+
+    @property
+    def position(self) -> int:
+        """Where the next bytes go in the whole stream (after the header, at the start of a segment)."""
+        return self._position + (0 if self._ops else len(self.header))
+
+    def _start(self) -> None:
+        if not self._ops:
+            self._ops.append(self.header)
+            self._position += len(self.header)
+
+    def write(self, data) -> None:
+        if len(data):
+            self._start()
+            self._ops.append(data)
+            self._position += len(data)
+
+    def copy(self, offset: int, length: int) -> None:
+        """Append ``length`` bytes of the previous stream from ``offset``."""
+        if not length:
+            return
+        self._start()
+        last = self._ops[-1]
+        if isinstance(last, list) and last[0] + last[1] == offset:
+            last[1] += length
+        else:
+            self._ops.append([offset, length])
+        self._position += length
+
+    def cut(self) -> None:
+        """End the current segment (nothing if it is empty)."""
+        if not self._ops:
+            return
+        path = os.path.join(self.folder, f"{self._count:05d}{self.suffix}")
+        self._count += 1
+        ops, self._ops = self._ops, []
+        if (len(ops) == 2 and isinstance(ops[1], list) and self._link(ops[1], path)) or \
+                self._same_as_before(ops, path):
+            self.linked += 1
+            return
+        self.written += 1
+        self.bytes_written += sum(op[1] if isinstance(op, list) else len(op) for op in ops)
+        with open(path, "wb", buffering=0) as out:
+            for op in ops:
+                if isinstance(op, list):
+                    self._copy(out, *op)
+                elif len(op):
+                    _write_all(out, op)
+
+    def _link(self, op: list, path: str) -> bool:
+        """Link the previous segment that is the header and then the range ``op``, if there is one."""
+        previous, header = self.previous, self.header
+        offset, length = op[0] - len(header), op[1] + len(header)
+        number = bisect.bisect_right(previous.starts, offset) - 1
+        if number < 0 or previous.starts[number] != offset or previous.sizes[number] != length:
+            return False
+        if header and previous.head(number, len(header)) != header:
+            return False
+        try:
+            os.link(previous.path(number), path)
+        except OSError:  # no hard links on this file system: copied
+            return False
+        return True
+
+    def _same_as_before(self, ops: list, path: str) -> bool:
+        """Link the previous segment of the same number if the bytes written (no copies) are its bytes (what
+        precedes the articles: the ontology, the entailments between shared individuals)."""
+        previous, number = self.previous, self._count - 1
+        if previous is None or number >= len(previous.names) or any(isinstance(op, list) for op in ops):
+            return False
+        start, size = previous.starts[number], previous.sizes[number]
+        if size != sum(len(op) for op in ops):
+            return False
+        for op in ops:
+            if previous.view(start, len(op)) != op:
+                return False
+            start += len(op)
+        try:
+            os.link(previous.path(number), path)
+        except OSError:
+            return False
+        return True
+
+    def _copy(self, out, offset: int, length: int) -> None:
+        dst = out.fileno()
+        for number, local, n in self.previous.pieces(offset, length):
+            src = self._fds.get(number)
+            if src is None:
+                src = self._fds[number] = os.open(self.previous.path(number), os.O_RDONLY)
+            while n:
+                try:
+                    done = os.copy_file_range(src, dst, n, local)
+                except (AttributeError, OSError):  # not on this system or file system: through memory
+                    done = 0
+                if not done:
+                    data = os.pread(src, min(n, 1 << 24), local)
+                    if not data:
+                        raise OSError(f"{self.previous.path(number)} ended before offset {local + n}")
+                    _write_all(out, data)
+                    done = len(data)
+                local += done
+                n -= done
+
+    def close(self) -> int:
+        """End the last segment; the stream's size."""
+        try:
+            self.cut()
+        finally:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+        return self._position
+
+    def __enter__(self) -> SegmentWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()  # again: nothing more to write
+        else:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+
+class _ChunkReader(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._left = chunks, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = memoryview(chunk)
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
+
+
+def _write_all(out, data) -> None:
+    view = memoryview(data)
+    while view:  # an unbuffered write may take part of it
+        view = view[out.write(view):]
