@@ -59,6 +59,11 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
         raise InputError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
     store = open_store(project)
     prefixes = dict(PREFIXES, kg=ns.ontology)
+    document = SegmentedFile.at(project.current / {"trig": TRIG, "turtle": TURTLE}[fmt]) \
+        if graph is None and fmt in ("trig", "turtle") else None
+    if document is not None and output is not None:  # the build's own file, copied into place by the kernel
+        _write_atomically(output, document.write_document)
+        return None
     if graph is None and fmt in _FAST:
         data = _whole(project, store, fmt, prefixes)
     else:
@@ -67,17 +72,23 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
         data = serialize_sorted(quads, FORMATS[fmt], prefixes=prefixes)
     if output is None:
         return data
+    _write_atomically(output, lambda out: out.write(data))
+    return None
+
+
+def _write_atomically(output: Path, write) -> None:
+    """Make ``output`` with ``write(file)`` whole or not at all: a temporary file renamed into place."""
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
     try:
-        Path(tmp).write_bytes(data)
+        with open(tmp, "wb") as out:
+            write(out)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return None
 
 
 def _build_quads(project: Project, store: ox.Store):

@@ -108,20 +108,33 @@ class SegmentedFile:
         length = self.size - offset if length is None else length
         return b"".join(self.chunks(offset, length))
 
-    def document(self) -> bytes:
-        """A TriG or Turtle stream as one document: the prefixes that start every segment, written once."""
+    def document_pieces(self) -> list[tuple[int, int, int]]:
+        """(segment number, offset in it, length) of what makes a TriG or Turtle stream one document: every
+        segment, without the prefixes that start it after the first."""
         if not self.names:
-            return b""
-        first = self.read(0, self.sizes[0])
+            return []
+        first = self.head(0, min(self.sizes[0], 1 << 16))
         end = 0
-        while first.startswith(b"@prefix ", end):
+        while first.startswith(b"@prefix ", end) and b"\n" in first[end:]:
             end = first.index(b"\n", end) + 1
         header = first[:end]
-        parts = [first]
+        pieces = [(0, 0, self.sizes[0])]
         for number in range(1, len(self.names)):
-            data = self.read(self.starts[number], self.sizes[number])
-            parts.append(memoryview(data)[len(header):] if header and data.startswith(header) else data)
-        return b"".join(parts)
+            skip = len(header) if header and self.head(number, len(header)) == header else 0
+            pieces.append((number, skip, self.sizes[number] - skip))
+        return pieces
+
+    def document(self) -> bytes:
+        """A TriG or Turtle stream as one document: the prefixes that start every segment, written once."""
+        return b"".join(self.read(self.starts[number] + skip, n) for number, skip, n in self.document_pieces())
+
+    def write_document(self, out) -> None:
+        """Write :meth:`document` into the binary file ``out`` (copied by the kernel where it can)."""
+        out.flush()  # then only the raw file is written: nothing waits in a buffer behind the kernel's copies
+        raw = getattr(out, "raw", out)
+        for number, local, n in self.document_pieces():
+            with open(self.path(number), "rb") as source:
+                _copy_range(source.fileno(), raw.fileno(), local, n, raw)
 
     def chunks(self, offset: int = 0, length: int | None = None, block: int = 1 << 22) -> Iterator[bytes]:
         """The range's bytes in chunks of at most ``block`` bytes, read as they are asked for."""
@@ -264,24 +277,11 @@ class SegmentWriter:
         return True
 
     def _copy(self, out, offset: int, length: int) -> None:
-        dst = out.fileno()
         for number, local, n in self.previous.pieces(offset, length):
             src = self._fds.get(number)
             if src is None:
                 src = self._fds[number] = os.open(self.previous.path(number), os.O_RDONLY)
-            while n:
-                try:
-                    done = os.copy_file_range(src, dst, n, local)
-                except (AttributeError, OSError):  # not on this system or file system: through memory
-                    done = 0
-                if not done:
-                    data = os.pread(src, min(n, 1 << 24), local)
-                    if not data:
-                        raise OSError(f"{self.previous.path(number)} ended before offset {local + n}")
-                    _write_all(out, data)
-                    done = len(data)
-                local += done
-                n -= done
+            _copy_range(src, out.fileno(), local, n, out)
 
     def close(self) -> int:
         """End the last segment; the stream's size."""
@@ -322,6 +322,24 @@ class _ChunkReader(io.RawIOBase):
         buffer[:n] = self._left[:n]
         self._left = self._left[n:]
         return n
+
+
+def _copy_range(src: int, dst: int, offset: int, length: int, out) -> None:
+    """Append ``length`` bytes of the file ``src`` from ``offset`` to ``out`` (whose descriptor is ``dst``, at
+    its end): by the kernel (os.copy_file_range), or through memory where it cannot."""
+    while length:
+        try:
+            done = os.copy_file_range(src, dst, length, offset)
+        except (AttributeError, OSError):  # not on this system or file system
+            done = 0
+        if not done:
+            data = os.pread(src, min(length, 1 << 24), offset)
+            if not data:
+                raise OSError(f"a segment ended before offset {offset + length}")
+            _write_all(out, data)
+            done = len(data)
+        offset += done
+        length -= done
 
 
 def _write_all(out, data) -> None:

@@ -56,6 +56,10 @@ def test_the_segments_read_back_as_the_stream_they_were_written_as(tmp_path: Pat
     document = segments.document()
     assert document.count(HEADER) == 1 and document == HEADER + whole.replace(HEADER, b"")
     assert segments.stream().read() == whole
+    with open(tmp_path / "document", "wb") as out:
+        out.write(b"")
+        segments.write_document(out)
+    assert (tmp_path / "document").read_bytes() == document
     with pytest.raises(OSError):
         segments.read(len(whole) - 3, 4)
 
