@@ -16,7 +16,7 @@ from .reason import reason
 from .util import ByteChunks, paused_gc
 
 if TYPE_CHECKING:
-    from .build import Compiled
+    from .builder import Compiled
 
 __all__ = ["Problem", "CheckReport", "check", "shacl_problems"]
 

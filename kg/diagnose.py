@@ -10,7 +10,7 @@ from .ontology import OWL, RDF
 from .reason import inverse_properties, reason, with_inverses
 
 if TYPE_CHECKING:
-    from .build import Compiled
+    from .builder import Compiled
     from .check import Problem
 
 __all__ = ["materialise", "materialise_asserted", "entailed", "entailment_quads", "diagnose", "disjoint_groups"]

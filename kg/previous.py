@@ -27,7 +27,7 @@ from .util import ByteChunks, paused_gc
 __all__ = ["INDEX", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
-#: How turtle/ (the union of all graphs as Turtle, see kg.build.write_turtle) is split into blocks: a previous build's blocks are reused only if they were made the same way.
+#: How turtle/ (the union of all graphs as Turtle, see kg.builder.write_turtle) is split into blocks: a previous build's blocks are reused only if they were made the same way.
 TURTLE_LAYOUT = 1
 #: Above this share of changed articles a rebuild loads a fresh store (bulk loading beats many removals).
 DELTA_LIMIT = 0.25

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -16,6 +15,17 @@ from .rdfutil import PREFIXES, kg_prefixes, serialize_sorted
 __all__ = ["RESULT_FORMATS", "format_result", "display_term"]
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
+
+
+def escape(text: str) -> str:
+    """Text as XML character data (what xml.sax.saxutils.escape does, without importing urllib with it)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoteattr(text: str) -> str:
+    """Text as a double-quoted XML attribute value (whitespace kept as characters)."""
+    text = escape(text).replace('"', "&quot;")
+    return '"' + text.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
 
 
 def display_term(term, ns: Namespaces | None = None) -> str:

@@ -190,7 +190,7 @@ def test_queries_see_more_with_the_inferred_graph(seed_build: Path) -> None:
 def test_shacl_can_run_twice_in_one_process() -> None:
     """A build validates articles in chunks; the second pyshacl call must judge xsd:gMonth values as the first."""
     from conftest import ROOT
-    from kg.build import compile_project
+    from kg.builder import compile_project
     from kg.check import shacl_problems
     from kg.config import Project
 
@@ -207,7 +207,7 @@ def test_shacl_can_run_twice_in_one_process() -> None:
 ], ids=["good", "no-modality", "no-number", "person-and-place"])
 def test_kg_validator_and_pyshacl_agree_on_a_build(mini_project: Path, old: str | None, new: str | None) -> None:
     """kg build validates with kg.validate; on real fact sheets it reports what pyshacl reports, line for line."""
-    from kg.build import compile_project
+    from kg.builder import compile_project
     from kg.check import _trace, shacl_problems
     from kg.config import Project
 
@@ -222,7 +222,7 @@ def test_kg_validator_and_pyshacl_agree_on_a_build(mini_project: Path, old: str 
 
 def test_kg_validator_and_pyshacl_agree_on_the_seed() -> None:
     from conftest import ROOT
-    from kg.build import compile_project
+    from kg.builder import compile_project
     from kg.check import _trace, shacl_problems
     from kg.config import Project
 

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, SEED_SLUG, run_kg
-from kg.build import compile_project
+from kg.builder import compile_project
 from kg.config import Project, namespaces
 from kg.emit import Minter
 from kg.query import load_queries

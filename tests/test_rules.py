@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT, SEED_TEXT, copy_project
 
-from kg.build import Compiled, compile_project
+from kg.builder import Compiled, compile_project
 from kg.check import check
 from kg.config import Project, namespaces
 from kg.diagnose import materialise

@@ -38,8 +38,8 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Repo
 
 
 def _build_with_progress(project: Project, **options):
-    """kg.build with a progress bar on a terminal (stderr), plain otherwise."""
-    from ..build import build
+    """kg.builder.build with a progress bar on a terminal (stderr), plain otherwise."""
+    from ..builder import build
 
     if not sys.stderr.isatty():
         return build(project, **options)
@@ -105,7 +105,7 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
                                       "slow on large corpora).")] = ShaclEngine.kg,
                   ) -> None:
     """Validate the sources against the SHACL shapes and the ontology (OWL reasoning); exit 1 on any problem."""
-    from ..build import compile_project
+    from ..builder import compile_project
     from ..check import check
 
     try:
@@ -134,7 +134,7 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
 @app.command("coverage")
 def coverage_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text) -> None:
     """List each article's sentences that no item cites (exit 1 if any)."""
-    from ..build import compile_project
+    from ..builder import compile_project
 
     compiled = run(ctx, lambda: compile_project(ctx.obj.project))
     if fmt is ReportFormat.json:
