@@ -51,7 +51,7 @@ class CheckReport:
     reason_seconds: float = 0.0
 
     def inferred_count(self) -> int:
-        return len(self.inferred) or sum(part.count(b"\n") for part in self.inferred_parts.values())
+        return len(self.inferred) or sum(bytes(part).count(b"\n") for part in self.inferred_parts.values())
 
     @property
     def ok(self) -> bool:

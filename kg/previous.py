@@ -11,7 +11,7 @@ build falls back to the per-article cache (same output, only slower).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -64,6 +64,7 @@ class PreviousBuild:
     started_ns: int  # when that build started (time.time_ns())
     ttl_shared: list[str] | None = None  # the lines kg.ttl's last block is made of (None: kg.ttl is not usable)
     ontology_digest: str = ""  # the hash of that build's ontology files
+    base_trig: dict = field(default_factory=dict)  # graph -> (offset, length) of the ontology's and shapes' blocks
     _nq: SegmentedFile | None = None
     _trig: SegmentedFile | None = None
     _turtle: SegmentedFile | None = None
@@ -84,8 +85,8 @@ class PreviousBuild:
             usable = index.get("ttl_layout") == TURTLE_LAYOUT and turtle is not None and \
                 turtle.size == index.get("ttl_size")
             return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]),
-                       index["ttl_shared"] if usable else None, str(index.get("ontology", "")), nquads, trig,
-                       turtle if usable else None)
+                       index["ttl_shared"] if usable else None, str(index.get("ontology", "")),
+                       index.get("base_trig", {}), nquads, trig, turtle if usable else None)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

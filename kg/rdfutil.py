@@ -96,7 +96,7 @@ def nquads_by_graph(data: bytes) -> dict[str, list[bytes]]:
     """N-Quads lines (each quad in a named graph) grouped by graph IRI, unparsed: the graph is the line's last
     IRI."""
     by_graph: dict[bytes, list[bytes]] = {}
-    for line in data.splitlines():
+    for line in (data if isinstance(data, bytes) else bytes(data)).splitlines():
         if line:
             by_graph.setdefault(line[line.rindex(b" <") + 2:line.rindex(b">")], []).append(line)
     return {graph.decode(): lines for graph, lines in by_graph.items()}
