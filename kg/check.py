@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
-from rdflib.namespace import SH
 
 from .config import Namespaces
 from .rdfutil import to_rdflib
@@ -16,6 +14,8 @@ from .reason import reason
 from .util import ByteChunks, paused_gc
 
 if TYPE_CHECKING:
+    import rdflib
+
     from .builder import Compiled
 
 __all__ = ["Problem", "CheckReport", "check", "shacl_problems"]
@@ -150,6 +150,9 @@ def _rdflib_conversions_kept():
 
 
 def _results(results: rdflib.Graph, trace: dict[str, str], ns: Namespaces) -> list[Problem]:
+    import rdflib
+    from rdflib.namespace import SH
+
     from .results import display_term
 
     problems = []
