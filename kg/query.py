@@ -182,18 +182,22 @@ def resolve_ids(store: ox.Store, query: StoredQuery, given: dict[str, str], bind
                 ns: Namespaces) -> dict:
     """Check IRI parameters given as bare ids against the build: an entity (id/ID) or one article's item
     (id/SLUG/ID); an id found nowhere, or in several articles, is an error rather than an empty answer."""
-    slugs = sorted({g.value[len(ns.graphs + "article/"):] for g in store.named_graphs()
-                    if g.value.startswith(ns.graphs + "article/") and not g.value.endswith("/claims")})
+    slugs: list[str] | None = None  # listed only if an id is not an entity's (20k graphs at 10k articles)
     for param in query.params:
         raw = given.get(param.name, "").strip()
         if param.type != "iri" or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", raw):
             continue
-        candidates = [ns.entity(raw)] + [ns.local(slug, raw) for slug in slugs]
-        found = [c for c in candidates if _mentioned(store, ox.NamedNode(c))]
+        if _mentioned(store, ox.NamedNode(ns.entity(raw))):  # an entity's id wins over any article's item
+            bindings[ox.Variable(param.name)] = ox.NamedNode(ns.entity(raw))
+            continue
+        if slugs is None:
+            slugs = sorted({g.value[len(ns.graphs + "article/"):] for g in store.named_graphs()
+                            if g.value.startswith(ns.graphs + "article/") and not g.value.endswith("/claims")})
+        found = [c for c in (ns.local(slug, raw) for slug in slugs) if _mentioned(store, ox.NamedNode(c))]
         if not found:
             raise QueryError(f"parameter '{param.name}': no '{raw}' in the build (looked for {ns.entity(raw)} and "
                              "each article's items); check the id, or give the full IRI from another query's results")
-        if len(found) > 1 and found[0] != ns.entity(raw):
+        if len(found) > 1:
             shown = ", ".join(f[len(ns.ids):] for f in found)
             raise QueryError(f"parameter '{param.name}': '{raw}' is an item of several articles; give one of {shown}")
         bindings[ox.Variable(param.name)] = ox.NamedNode(found[0])
@@ -259,7 +263,8 @@ def _run(store: ox.Store, query: StoredQuery, text: str, prefixes: dict[str, str
         return QueryResult("ask", boolean=bool(answer))
     if isinstance(answer, ox.QuerySolutions):
         names = [v.value for v in answer.variables]
-        rows = [{n: s[n] for n in names if s[n] is not None} for s in answer]
+        rows = [{n: v for n, v in zip(names, s) if v is not None} for s in answer]  # by position: by name took
+        # a third of the time of a query of many rows
         return QueryResult("select", variables=names, rows=rows)
     return QueryResult("graph", triples=list(answer))
 
