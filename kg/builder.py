@@ -28,7 +28,7 @@ from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
-from .util import ByteChunks, paused_gc
+from .util import ByteChunks, allow_open_files, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -95,7 +95,7 @@ class Compiled:
 
     def entailments_kept(self, slug: str) -> bool:
         """Whether the article's entailments are known to be the previous build's (only per-article reasoning
-        knows which changed): then their blocks in kg.trig and kg.ttl can be copied from the previous files."""
+        knows which changed): then their blocks in trig/ and turtle/ can be copied from the previous build's."""
         return self.inferred_fresh is not None and slug not in self.inferred_fresh
 
     @property
@@ -167,7 +167,8 @@ class BuildReport:
                 "warnings": self.compiled.warnings,
                 "rebuilt": [entry.slug for entry in self.compiled.fresh], "reused": self.compiled.reused,
                 "articles": [a.to_dict() for a in self.compiled.articles],
-                "store": self.compiled.store_update, "files": dict(sorted(self.compiled.files.items())), "hashed": self.compiled.hashed,
+                "store": self.compiled.store_update, "files": dict(sorted(self.compiled.files.items())),
+                "hashed": self.compiled.hashed,
                 "reasoning": self.compiled.reasoning,
                 "output": str(self.output) if self.output else None, "seconds": round(self.seconds, 3),
                 "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()}}
@@ -280,6 +281,7 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     ``per_article=False``: the rules reason over the whole corpus at once (kg.modular is checked against it).
     """
     started = time.perf_counter()
+    allow_open_files()
     phases: dict[str, float] = {}
     project = root if isinstance(root, Project) else Project(Path(root))
     cache = ArticleCache(project) if write or not full else None
@@ -372,7 +374,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         base_nquads = compiled.base_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS) + \
             compiled.inferred_nquads
         # the store and nquads/ are written on threads (Oxigraph and the kernel's copy let go of the GIL) while
-        # kg.trig and kg.ttl are made on this one
+        # trig/ and turtle/ are made on this one
         with ThreadPoolExecutor(2, thread_name_prefix="kg-write") as pool:
             store = pool.submit(_write_store, compiled, staging / "store", base_nquads)
             nquads = pool.submit(_write_nquads, compiled, staging / NQUADS)
@@ -562,7 +564,7 @@ def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, i
 
 @dataclass
 class TurtleLayout:
-    """Where kg.ttl put each article's block, and the shared lines each article's graphs hold (indexes into
+    """Where turtle/ put each article's block, and the shared lines each article's graphs hold (indexes into
     ``table``, the N-Triples lines of all of them)."""
 
     spans: dict[str, tuple[int, int]]

@@ -112,6 +112,8 @@ def _whole(project: Project, store: ox.Store, fmt: str, prefixes: dict[str, str]
         return trig.document()
     if fmt == "turtle" and turtle is not None:
         return turtle.document()
+    if fmt == "trig":  # a build made before trig/ was written: its quads, serialized with their graphs
+        return serialize_sorted(list(_build_quads(project, store)), FORMATS[fmt], prefixes=prefixes)
     # every quad is in a named graph in a kg build, so each line ends with its graph name; what is no longer
     # needed is let go at once (a 3M-quad build is 600 MB of N-Quads)
     lines = (nquads.read() if nquads is not None else store.dump(format=ox.RdfFormat.N_QUADS)).splitlines()

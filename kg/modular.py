@@ -429,6 +429,7 @@ class State:
     note: str = ""  # why this build reasoned over the whole corpus at once ("" when it reasoned per article)
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
     _region: SegmentedFile | None = field(default=None, repr=False, compare=False)  # nquads/, when loaded
+    _views: dict = field(default_factory=dict, repr=False, compare=False)  # slug -> its part's view, once made
 
     def save(self, folder: Path, placed: dict[str, tuple[int, bytes]] | None = None) -> None:
         """Write the state into a build's folder. ``placed``: where the build's nquads/ holds each part of the
@@ -443,7 +444,7 @@ class State:
 
         articles = {slug: (kept[0], kept[1], part(slug, self.part(slug)), kept[3])
                     for slug, kept in self.articles.items()}
-        state = replace(self, articles=articles, shared=part("", self.shared), _region=None)
+        state = replace(self, articles=articles, shared=part("", self.shared), _region=None, _views={})
         (folder / STATE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
     def parts(self) -> dict[str, bytes]:
@@ -455,7 +456,10 @@ class State:
         only where used)."""
         data = self.articles[slug][2]
         if isinstance(data, tuple):
-            return self._region.view(*data)
+            view = self._views.get(slug)
+            if view is None:  # the same object every time: saving finds the part it placed by identity
+                view = self._views[slug] = self._region.view(*data)
+            return view
         return data
 
     @classmethod
@@ -602,7 +606,7 @@ def _interned(c: Contribution, pool: dict) -> Contribution:
 
 
 def layout(quads: list[ox.Quad], ids: str, slugs: list[str]) -> dict[str, bytes]:
-    """Entailments split as nquads/ and kg.trig keep them, whichever way they were made: those between shared
+    """Entailments split as nquads/ and trig/ keep them, whichever way they were made: those between shared
     individuals (key ""), then each article's own (key: its slug, in article order), each part in the order
     given, as N-Quads."""
     known = set(slugs)

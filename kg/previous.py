@@ -1,9 +1,10 @@
 """The previous build as the base of the next one: what each of its articles produced, read from its own files.
 
 Every build writes ``index.json`` next to its store: for each article its fingerprint (the content hash of its
-inputs), summary, entities, SHACL problems, and where its quads sit in ``nquads/`` and its TriG blocks in
-``kg.trig``. The next build takes an unchanged article from there without opening its sources or the per-article
-cache (one file read instead of thousands), and writes its new store as a checkpoint of the previous one with
+inputs), summary, entities, SHACL problems, and where its quads sit in ``nquads/``, its TriG blocks in ``trig/``
+and its Turtle block in ``turtle/`` (offsets into each folder's whole stream, see kg.segments). The next build
+takes an unchanged article from there without opening its sources or the per-article cache (one file read
+instead of thousands), and writes its new store as a checkpoint of the previous one with
 only the changed graphs dropped and loaded again (:func:`update_store`): the cost of a rebuild follows the size of
 the change, not of the corpus. Anything missing or inconsistent in the previous build makes it unusable, and the
 build falls back to the per-article cache (same output, only slower).
@@ -27,7 +28,8 @@ from .util import ByteChunks, paused_gc
 __all__ = ["INDEX", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
-#: How turtle/ (the union of all graphs as Turtle, see kg.builder.write_turtle) is split into blocks: a previous build's blocks are reused only if they were made the same way.
+#: How turtle/ (the union of all graphs as Turtle, see kg.builder.write_turtle) is split into blocks: a previous
+#: build's blocks are reused only if they were made the same way.
 TURTLE_LAYOUT = 1
 #: Above this share of changed articles a rebuild loads a fresh store (bulk loading beats many removals).
 DELTA_LIMIT = 0.25
@@ -39,10 +41,11 @@ RACY_NS = 2_000_000_000
 def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, tuple[int, int]],
                    source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]],
                    inferred_nq: tuple[int, int] | None, ttl: tuple[int, int], ttl_shared: list[int]) -> dict:
-    """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in nquads/ / kg.trig / kg.ttl;
-    ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks of the
-    entailments about its own individuals are in kg.trig, ``inferred_nq`` where they are in nquads/; ``ttl_shared``: which lines of the index's
-    ``ttl_shared`` table its quads and entailments hold, that kg.ttl has in its last block)."""
+    """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in nquads/, trig/ and
+    turtle/; ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks
+    of the entailments about its own individuals are in trig/, ``inferred_nq`` where they are in nquads/;
+    ``ttl_shared``: which lines of the index's ``ttl_shared`` table its quads and entailments hold, that turtle/
+    has in its last block)."""
     where = {"nq": nq, "trig": trig, "inferred_trig": inferred_trig, "inferred_nq": inferred_nq,  # (offset, length)
              "ttl": ttl, "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
@@ -62,7 +65,7 @@ class PreviousBuild:
     base_nq: tuple[int, int]  # the ontology, shapes and inferred quads in nquads/
     articles: dict[str, dict]  # slug -> index record
     started_ns: int  # when that build started (time.time_ns())
-    ttl_shared: list[str] | None = None  # the lines kg.ttl's last block is made of (None: kg.ttl is not usable)
+    ttl_shared: list[str] | None = None  # the lines turtle/'s last block is made of (None: turtle/ is not usable)
     ontology_digest: str = ""  # the hash of that build's ontology files
     base_trig: dict = field(default_factory=dict)  # graph -> (offset, length) of the ontology's and shapes' blocks
     _nq: SegmentedFile | None = None
@@ -134,7 +137,7 @@ class PreviousBuild:
             record["origins"], [Problem(**p) for p in record["problems"]], record["validated"], record=record)
 
     def turtle_table(self) -> list[bytes] | None:
-        """The shared lines of kg.ttl that article records point at, or None if that build's kg.ttl is not usable."""
+        """The shared lines of turtle/ that article records point at, or None if that build's turtle/ is not usable."""
         return None if self.ttl_shared is None else [line.encode() for line in self.ttl_shared]
 
     def base_nquads(self) -> bytes:

@@ -15,8 +15,8 @@ How a push stays safe:
 4. On any failure before the swap the temporary graphs are dropped (best effort) and the targets are untouched.
 
 Into a store that holds none of the build's graphs (and no record of a push), a push sends the whole build in
-ONE request: the build's own N-Quads (nquads/) with the record, POSTed to the dataset (Oxigraph, Fuseki), which the
-store loads as one transaction — all or nothing, as fast as the store loads, with no temporary graphs to copy. A
+ONE request: the build's own N-Quads (nquads/) with the record, POSTed to the dataset (Oxigraph, Fuseki), which
+the store loads as one transaction — all or nothing, as fast as the store loads, with no temporary graphs to copy. A
 ``batch_size`` given by the user bounds every request, and then the steps above are taken instead.
 
 A push only sends what changed. The swap also records, in the graph ``<base>push/state`` (outside the kg graphs:
@@ -179,6 +179,7 @@ class _Build:
         self.index, recorded = _recorded_digests(folder, ns)
         self.digests = {g: recorded[g] for g in chosen if g in recorded}
         self._base: dict[str, list[bytes]] | None = None
+        self._nquads: SegmentedFile | None = None
         for g in chosen:
             if g not in self.digests:
                 triples = self.triples(g)
@@ -210,24 +211,29 @@ class _Build:
         if self.index is None:
             return None
         if self._base is None:
-            start, length = self.index["base_nq"]
-            self._base = nquads_by_graph(read_nquads(self.folder, start, length))
+            self._base = nquads_by_graph(self.nquads().read(*self.index["base_nq"]))
         if graph in self._base:
             return self._base[graph]
         prefix = self.ns.graphs + "article/"
         slug = graph[len(prefix):].removesuffix("/claims") if graph.startswith(prefix) else None
         record = self.index["articles"].get(slug) if slug else None
         if record is not None and graph in (self.ns.article_graph(slug), self.ns.claims_graph(slug)):
-            return nquads_by_graph(read_nquads(self.folder, *record["nq"])).get(graph, [])
+            return nquads_by_graph(self.nquads().read(*record["nq"])).get(graph, [])
         return None
+
+    def nquads(self) -> SegmentedFile:
+        """The build's N-Quads (listed once: a push may read the lines of 20k graphs from them)."""
+        if self._nquads is None:
+            self._nquads = SegmentedFile(self.folder / NQUADS)
+        return self._nquads
 
     def whole(self) -> SegmentedFile | None:
         """The build's N-Quads (every quad of every graph), if they are as the build recorded them."""
-        nquads = SegmentedFile.at(self.folder / NQUADS)
         try:
-            if self.index is None or nquads is None or nquads.size != self.index["nq_size"]:
+            nquads = self.nquads()
+            if self.index is None or nquads.size != self.index["nq_size"]:
                 return None
-        except KeyError:
+        except (OSError, KeyError):
             return None
         return nquads
 
@@ -423,35 +429,32 @@ def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: Segm
     digests = build.digests
     record = _record_lines(ns, build.recorded(), in_graph=True).encode()
     triples = sum(build.count(g) for g in digests)
-    handles = whole.open()  # opened here so that a local failure is not the store's
+    with whole.opened() as handles:  # opened here so that a local failure is not the store's
 
-    def body() -> Iterable[bytes]:
-        sent = 0
-        for handle in handles:
-            handle.seek(0)
-            while chunk := handle.read(1 << 20):
-                sent += len(chunk)
-                if progress:
-                    progress(triples * sent // max(1, size), triples)
-                yield chunk
-        yield record
+        def body() -> Iterable[bytes]:
+            sent = 0
+            for handle in handles:
+                handle.seek(0)
+                while chunk := handle.read(1 << 20):
+                    sent += len(chunk)
+                    if progress:
+                        progress(triples * sent // max(1, size), triples)
+                    yield chunk
+            yield record
 
-    try:
-        client.gsp_post(None, body, idempotent=False, size=size + len(record),
-                        what="Graph Store request with the whole build", timeout=swap_timeout(client, triples),
-                        timeout_source=f"{client.settings.timeout_source}, once per "
-                                       f"{client.batch_size or DEFAULT_BATCH_SIZE} triples sent",
-                        too_large="push with --batch-size N to send it in parts")
-    except RemoteError as err:
-        if err.status in (400, 404, 405, 415, 501):  # no dataset POST here: nothing was loaded
-            return None
-        answered = err.status is not None and err.status < 502  # the store itself refused it
-        outcome = ("nothing was loaded" if answered else
-                   "the store loads it whole or not at all; run kg push again")
-        raise type(err)(f"{err}; {outcome}", status=err.status, detail=err.detail) from None
-    finally:
-        for handle in handles:
-            handle.close()
+        try:
+            client.gsp_post(None, body, idempotent=False, size=size + len(record),
+                            what="Graph Store request with the whole build", timeout=swap_timeout(client, triples),
+                            timeout_source=f"{client.settings.timeout_source}, once per "
+                                           f"{client.batch_size or DEFAULT_BATCH_SIZE} triples sent",
+                            too_large="push with --batch-size N to send it in parts")
+        except RemoteError as err:
+            if err.status in (400, 404, 405, 415, 501):  # no dataset POST here: nothing was loaded
+                return None
+            answered = err.status is not None and err.status < 502  # the store itself refused it
+            outcome = ("nothing was loaded" if answered else
+                       "the store loads it whole or not at all; run kg push again")
+            raise type(err)(f"{err}; {outcome}", status=err.status, detail=err.detail) from None
     _check_counts(client, {g: build.count(g) for g in digests}, "after the push the store does not match the build")
     return PushReport(client.endpoints.query, WHOLE, [GraphPush(g, build.count(g), 0) for g in digests], [], [], [],
                       client.stats.requests, client.stats.bytes_sent, time.perf_counter() - started)

@@ -6,28 +6,34 @@ is the build's N-Quads. Offsets recorded by a build (where an article's quads ar
 
 Where the stream is cut depends only on what is written, never on what changed: after the ontology and shapes,
 and before each article whose slug hashes to a cut (one in :data:`SPREAD`, so about that many articles a
-segment). A rebuild writes a segment only if its bytes differ from the previous build's segment that starts with
-the same article; an unchanged segment is a hard link to the previous build's file. A change to one article in a
-corpus of 10k thus writes one segment of some megabytes instead of the whole stream (600 MB), and the two
-builds share the rest on disk.
+segment). A rebuild hard-links a segment that is one of the previous build's copied whole (its articles
+unchanged), or whose own bytes are those of the previous segment of the same number (what precedes the articles);
+it writes any other. A change to one article in a corpus of 10k thus writes one segment of some megabytes
+instead of the whole stream (600 MB), and the two builds share the rest on disk.
 """
 from __future__ import annotations
 
 import bisect
 import io
+import itertools
 import mmap
 import os
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["NQUADS", "TRIG", "TURTLE", "SPREAD", "SegmentedFile", "SegmentWriter", "read_nquads", "starts_segment"]
+from .errors import KGError
+
+__all__ = ["NQUADS", "TRIG", "TURTLE", "SPREAD", "SegmentedFile", "SegmentWriter", "SegmentsChanged", "read_nquads",
+           "starts_segment"]
 
 #: The folders of a build's N-Quads, TriG and Turtle, each in segments: folder name -> the segments' suffix.
 NQUADS, TRIG, TURTLE = "nquads", "trig", "turtle"
 SUFFIXES = {NQUADS: ".nq", TRIG: ".trig", TURTLE: ".ttl"}
-#: About how many articles a segment holds.
-SPREAD = 64
+#: About how many articles a segment holds: a one-article change at 10k articles rewrites a few MB of each
+#: folder, and the folders hold some hundred files each (the previous build's are all mapped by a rebuild).
+SPREAD = 128
 
 
 def starts_segment(key: str) -> bool:
@@ -40,11 +46,19 @@ def read_nquads(build: Path | str, offset: int, length: int) -> bytes:
     return SegmentedFile(Path(build) / NQUADS).read(offset, length)
 
 
+class SegmentsChanged(KGError, OSError):
+    """The segments of a build changed while they were read: another build replaced it."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(f"{folder} changed while it was read (another kg build replaced it); run the command again")
+
+
 class SegmentedFile:
     """A folder of segments read as one stream of bytes (offsets are into the whole)."""
 
     def __init__(self, folder: Path | str) -> None:
-        self.folder = Path(folder)
+        # the build's own folder, not build/current: a build that swaps current in meanwhile changes nothing here
+        self.folder = Path(folder).resolve(strict=True)
         names = sorted(n for n in os.listdir(self.folder) if not n.startswith("."))
         self.names = names
         self.sizes = [os.stat(os.path.join(self.folder, n)).st_size for n in names]
@@ -106,64 +120,77 @@ class SegmentedFile:
     def read(self, offset: int = 0, length: int | None = None) -> bytes:
         """The range's bytes (the whole stream by default)."""
         length = self.size - offset if length is None else length
-        return b"".join(self.chunks(offset, length))
+        return b"".join(self.chunks(offset, length, block=1 << 30))
 
-    def document_pieces(self) -> list[tuple[int, int, int]]:
+    def _document_pieces(self, handles: list) -> list[tuple[int, int, int]]:
         """(segment number, offset in it, length) of what makes a TriG or Turtle stream one document: every
-        segment, without the prefixes that start it after the first."""
+        segment, without the prefixes that start it after the first (``handles``: the open segments)."""
         if not self.names:
             return []
-        first = self.head(0, min(self.sizes[0], 1 << 16))
+        first = os.pread(handles[0].fileno(), min(self.sizes[0], 1 << 16), 0)
         end = 0
         while first.startswith(b"@prefix ", end) and b"\n" in first[end:]:
             end = first.index(b"\n", end) + 1
         header = first[:end]
         pieces = [(0, 0, self.sizes[0])]
         for number in range(1, len(self.names)):
-            skip = len(header) if header and self.head(number, len(header)) == header else 0
+            same = header and os.pread(handles[number].fileno(), len(header), 0) == header
+            skip = len(header) if same else 0
             pieces.append((number, skip, self.sizes[number] - skip))
         return pieces
 
     def document(self) -> bytes:
         """A TriG or Turtle stream as one document: the prefixes that start every segment, written once."""
-        return b"".join(self.read(self.starts[number] + skip, n) for number, skip, n in self.document_pieces())
+        with self.opened() as handles:
+            pieces = self._document_pieces(handles)
+            return b"".join(_pread_all(handles[number], skip, n) for number, skip, n in pieces)
 
     def write_document(self, out) -> None:
         """Write :meth:`document` into the binary file ``out`` (copied by the kernel where it can)."""
         out.flush()  # then only the raw file is written: nothing waits in a buffer behind the kernel's copies
         raw = getattr(out, "raw", out)
-        for number, local, n in self.document_pieces():
-            with open(self.path(number), "rb") as source:
-                _copy_range(source.fileno(), raw.fileno(), local, n, raw)
+        with self.opened() as handles:
+            for number, local, n in self._document_pieces(handles):
+                _copy_range(handles[number].fileno(), raw.fileno(), local, n, raw, self.path(number))
 
-    def chunks(self, offset: int = 0, length: int | None = None, block: int = 1 << 22) -> Iterator[bytes]:
-        """The range's bytes in chunks of at most ``block`` bytes, read as they are asked for."""
-        length = self.size - offset if length is None else length
-        for number, local, n in self.pieces(offset, length):
-            with open(self.path(number), "rb") as handle:
-                handle.seek(local)
-                while n > 0:
-                    data = handle.read(min(n, block))
-                    if not data:
-                        raise OSError(f"{self.path(number)} ended early")
-                    n -= len(data)
-                    yield data
-
-    def stream(self) -> io.BufferedReader:
-        """The whole stream as a binary file object (read as it is consumed)."""
-        return io.BufferedReader(_ChunkReader(self.chunks()), 1 << 20)
-
-    def open(self) -> list:
-        """Every segment opened for reading, in order (the caller closes them)."""
+    @contextmanager
+    def opened(self) -> Iterator[list]:
+        """Every segment open for reading, as listed (a whole read then sees one build even if another build
+        replaces and deletes this one meanwhile); SegmentsChanged if one is gone or not the size it was."""
         handles: list = []
         try:
             for number in range(len(self.names)):
-                handles.append(open(self.path(number), "rb"))  # noqa: SIM115 - the caller closes them
-        except OSError:
+                try:
+                    handle = open(self.path(number), "rb")  # noqa: SIM115 - closed below
+                except FileNotFoundError:
+                    raise SegmentsChanged(self.folder) from None
+                handles.append(handle)
+                if os.fstat(handle.fileno()).st_size != self.sizes[number]:
+                    raise SegmentsChanged(self.folder)
+            yield handles
+        finally:
             for handle in handles:
                 handle.close()
-            raise
-        return handles
+
+    def chunks(self, offset: int = 0, length: int | None = None, block: int = 1 << 22) -> Iterator[bytes]:
+        """The range's bytes in chunks of at most ``block`` bytes, read as they are asked for (every segment is
+        opened at the first)."""
+        length = self.size - offset if length is None else length
+        pieces = list(self.pieces(offset, length))
+        with self.opened() as handles:
+            for number, local, n in pieces:
+                while n > 0:
+                    data = os.pread(handles[number].fileno(), min(n, block), local)
+                    if not data:
+                        raise SegmentsChanged(self.folder)
+                    n, local = n - len(data), local + len(data)
+                    yield data
+
+    def stream(self) -> io.BufferedReader:
+        """The whole stream as a binary file object (read as it is consumed; every segment opened now)."""
+        chunks = self.chunks()
+        first = next(chunks, b"")
+        return io.BufferedReader(_ChunkReader(itertools.chain([first], chunks)), 1 << 20)
 
     def release(self) -> None:
         self._maps.clear()
@@ -281,7 +308,7 @@ class SegmentWriter:
             src = self._fds.get(number)
             if src is None:
                 src = self._fds[number] = os.open(self.previous.path(number), os.O_RDONLY)
-            _copy_range(src, out.fileno(), local, n, out)
+            _copy_range(src, out.fileno(), local, n, out, self.previous.path(number))
 
     def close(self) -> int:
         """End the last segment; the stream's size."""
@@ -324,9 +351,9 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def _copy_range(src: int, dst: int, offset: int, length: int, out) -> None:
-    """Append ``length`` bytes of the file ``src`` from ``offset`` to ``out`` (whose descriptor is ``dst``, at
-    its end): by the kernel (os.copy_file_range), or through memory where it cannot."""
+def _copy_range(src: int, dst: int, offset: int, length: int, out, name: str) -> None:
+    """Append ``length`` bytes of the file ``src`` (``name``) from ``offset`` to ``out`` (whose descriptor is
+    ``dst``, at its end): by the kernel (os.copy_file_range), or through memory where it cannot."""
     while length:
         try:
             done = os.copy_file_range(src, dst, length, offset)
@@ -335,11 +362,21 @@ def _copy_range(src: int, dst: int, offset: int, length: int, out) -> None:
         if not done:
             data = os.pread(src, min(length, 1 << 24), offset)
             if not data:
-                raise OSError(f"a segment ended before offset {offset + length}")
+                raise OSError(f"{name} ended before offset {offset + length}")
             _write_all(out, data)
             done = len(data)
         offset += done
         length -= done
+
+
+def _pread_all(handle, offset: int, length: int) -> bytes:
+    data = os.pread(handle.fileno(), length, offset)
+    while len(data) < length:  # a read may return less than asked
+        more = os.pread(handle.fileno(), length - len(data), offset + len(data))
+        if not more:
+            raise OSError(f"{handle.name} ended before offset {offset + length}")
+        data += more
+    return data
 
 
 def _write_all(out, data) -> None:

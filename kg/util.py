@@ -1,5 +1,5 @@
 """Helpers the stages share: reachability over a small adjacency map, a paused cycle collector, byte chunks
-read as one stream."""
+read as one stream, the open-files limit."""
 from __future__ import annotations
 
 import gc
@@ -7,7 +7,7 @@ import io
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["reachable", "paused_gc", "ByteChunks"]
+__all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -53,3 +53,20 @@ class ByteChunks(io.RawIOBase):
                 return n
             self._index, self._offset = self._index + 1, 0
         return 0
+
+
+def allow_open_files(wanted: int = 65536) -> None:
+    """Raise the process's soft limit on open files towards ``wanted`` (never above the hard limit): a build
+    maps each segment of the previous one it takes articles from (see kg.segments), a few hundred files at 10k
+    articles, and the usual soft limit is 1024 (256 on macOS)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):  # e.g. above the system's own ceiling: keep what there is
+            pass

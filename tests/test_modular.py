@@ -89,7 +89,7 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
     assert build(corpus)["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0}
 
 
-def test_kg_ttl_is_the_union_of_all_graphs_each_triple_once(corpus: Path) -> None:
+def test_the_turtle_is_the_union_of_all_graphs_each_triple_once(corpus: Path) -> None:
     """The build's Turtle (what kg export -f turtle gives) holds every triple of every graph, and each of them once: an
     entity's label, which every article that names it repeats, included."""
     build(corpus)

@@ -10,7 +10,7 @@ import pytest
 from kg.segments import SegmentedFile, SegmentWriter, starts_segment
 
 HEADER = b"@prefix kg: <https://w3id.org/kgnews/ontology#> .\n"
-KEYS = [f"article-{n:04d}" for n in range(400)]
+KEYS = [f"article-{n:04d}" for n in range(1200)]
 
 
 def part(key: str, version: int = 0) -> bytes:
@@ -68,9 +68,9 @@ def test_a_rebuild_links_the_segments_it_did_not_change(tmp_path: Path) -> None:
     parts = {key: part(key) for key in KEYS}
     first, spans, _ = write(tmp_path / "one", parts)
     changed = dict(parts)
-    changed[KEYS[200]] = part(KEYS[200], version=1)
-    del changed[KEYS[300]]
-    changed["article-0300a"] = part("article-0300a")  # a new one where one went
+    changed[KEYS[500]] = part(KEYS[500], version=1)
+    del changed[KEYS[900]]
+    changed["article-0900a"] = part("article-0900a")  # a new one where one went
     changed = dict(sorted(changed.items()))
     second, second_spans, writer = write(tmp_path / "two", changed, first, spans)
     # the same bytes as a fresh write of the same parts
@@ -94,3 +94,42 @@ def test_a_segment_is_not_linked_when_its_header_changed(tmp_path: Path) -> None
     second, _, writer = write(tmp_path / "two", parts, first, spans, header=HEADER.replace(b"kg:", b"k:"))
     assert writer.stats()["linked"] == 0
     assert second.read() == first.read().replace(HEADER, HEADER.replace(b"kg:", b"k:"))
+
+
+def test_a_reader_keeps_to_its_build_and_says_when_that_build_went(tmp_path: Path) -> None:
+    """Segments are read from the build they were listed in, even when build/current moves on meanwhile; if
+    that build is deleted before its files are open, the read fails in one line (a KGError), not with a mix."""
+    from kg.errors import KGError
+    from kg.segments import SegmentsChanged
+
+    parts = {key: part(key) for key in KEYS[:200]}
+    old, _, _ = write(tmp_path / "gen-1", parts)
+    new, _, _ = write(tmp_path / "gen-2", {key: part(key, version=2) for key in KEYS[:200]})
+    current = tmp_path / "current"
+    current.symlink_to("gen-1")
+    reader = SegmentedFile(current)
+    current.unlink()
+    current.symlink_to("gen-2")
+    assert reader.document() == old.document() != new.document()
+    for name in old.names[1:]:
+        (old.folder / name).unlink()
+    with pytest.raises(SegmentsChanged) as raised:
+        reader.document()
+    assert isinstance(raised.value, KGError) and "run the command again" in str(raised.value)
+
+
+def test_the_open_files_limit_is_raised_for_the_segments() -> None:
+    """The soft limit on open files goes up (to the hard limit at most): a rebuild maps hundreds of segments."""
+    import subprocess
+    import sys
+
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    script = ("import resource\n"
+              "from kg.util import allow_open_files\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+              "resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n"
+              "allow_open_files(4096)\n"
+              "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n")
+    raised = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
+    assert raised == (4096 if hard == resource.RLIM_INFINITY else min(4096, hard))

@@ -80,6 +80,9 @@ def _click_exceptions():
 
 def main() -> None:
     """Run the CLI; a usage mistake (unknown option, bad value) is one line on stderr, exit code 2."""
+    from ..util import allow_open_files
+
+    allow_open_files()  # a build's outputs are folders of segment files, read at once by a push or an export
     exceptions = _click_exceptions()
     try:
         code = app(standalone_mode=False)
