@@ -59,7 +59,8 @@ class SegmentedFile:
     def __init__(self, folder: Path | str) -> None:
         # the build's own folder, not build/current: a build that swaps current in meanwhile changes nothing here
         self.folder = Path(folder).resolve(strict=True)
-        names = sorted(n for n in os.listdir(self.folder) if not n.startswith("."))
+        names = sorted((n for n in os.listdir(self.folder) if not n.startswith(".")),
+                       key=lambda n: (len(n), n))  # 99999.nq before 100000.nq
         self.names = names
         self.sizes = [os.stat(os.path.join(self.folder, n)).st_size for n in names]
         self.starts, position = [], 0

@@ -133,3 +133,11 @@ def test_the_open_files_limit_is_raised_for_the_segments() -> None:
               "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n")
     raised = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
     assert raised == (4096 if hard == resource.RLIM_INFINITY else min(4096, hard))
+
+
+def test_segments_are_read_in_number_order_past_five_digits(tmp_path: Path) -> None:
+    folder = tmp_path / "nquads"
+    folder.mkdir()
+    (folder / "99999.nq").write_bytes(b"first\n")
+    (folder / "100000.nq").write_bytes(b"second\n")
+    assert SegmentedFile(folder).read() == b"first\nsecond\n"
