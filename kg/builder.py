@@ -9,8 +9,9 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -280,10 +281,43 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     when they were built; ``full=True`` loads and checks everything again. Output is identical either way.
     ``per_article=False``: the rules reason over the whole corpus at once (kg.modular is checked against it).
     """
+    project = root if isinstance(root, Project) else Project(Path(root))
+    if not write:
+        return _build(project, write=write, shacl=shacl, reasoning=reasoning, full=full, progress=progress,
+                      reasoner=reasoner, per_article=per_article)
+    with _writer_lock(project):
+        return _build(project, write=write, shacl=shacl, reasoning=reasoning, full=full, progress=progress,
+                      reasoner=reasoner, per_article=per_article)
+
+
+@contextmanager
+def _writer_lock(project: Project) -> Iterator[None]:
+    """One build writes build/ at a time (build/.lock, an advisory lock the system drops with the process): two at
+    once would each delete the other's new generation when it swaps its own in."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here
+        yield
+        return
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    path = project.build_dir / ".lock"
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another kg build is writing {project.rel(project.build_dir)}/ (it holds "
+                             f"{project.rel(path)}); wait for it to finish, then build again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full: bool,
+           progress: Callable[[int, int, str], None] | None, reasoner: str, per_article: bool) -> BuildReport:
     started = time.perf_counter()
     allow_open_files()
     phases: dict[str, float] = {}
-    project = root if isinstance(root, Project) else Project(Path(root))
     cache = ArticleCache(project) if write or not full else None
     ns = namespaces()
     with paused_gc():  # the previous build's index: a million small objects, none in a cycle

@@ -113,3 +113,21 @@ def test_broken_ontology_names_file_line_column(mini_project: Path) -> None:
     [line] = result.stderr.splitlines()
     assert line.startswith(f"kg: error: ontology/kg.ttl:{at + 1}:"), line
     assert "Turtle syntax error" in line and line.endswith("fix the Turtle there and run kg again")
+
+
+def test_a_second_build_at_once_is_refused_and_writes_nothing(mini_project: Path) -> None:
+    """While one build writes build/ (it holds build/.lock), another fails in one line and changes nothing: two at
+    once would each delete the other's new generation when swapping its own in."""
+    import fcntl
+
+    run_kg("--root", str(mini_project), "build", check=True)
+    before = snapshot(mini_project)
+    with open(mini_project / "build" / ".lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        refused = run_kg("--root", str(mini_project), "build", "--full")
+        fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "another kg build" in lines[0] and "build/.lock" in lines[0], refused.stderr
+    assert snapshot(mini_project) == before
+    assert run_kg("--root", str(mini_project), "build").returncode == 0  # the lock went with its holder
