@@ -50,7 +50,7 @@ from .ontology import XSD
 from .query import open_store
 from .rdfutil import nquads_by_graph, relabel_blank_nodes
 from .remote import TMP_MARKER, RemoteClient, connect, graph_counts, iri_ref, kg_graphs
-from .segments import NQUADS, SegmentedFile, read_nquads
+from .segments import NQUADS, SegmentedFile
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Batch", "GraphPush", "PushReport", "plan_batches", "push"]
 
@@ -176,14 +176,40 @@ class _Build:
         known = graph_names(self.store)
         chosen = known if not names else sorted({resolve_graph(self.store, ns, n).value for n in names})
         self._triples: dict[str, list[ox.Triple]] = {}
-        self.index, recorded = _recorded_digests(folder, ns)
-        self.digests = {g: recorded[g] for g in chosen if g in recorded}
-        self._base: dict[str, list[bytes]] | None = None
         self._nquads: SegmentedFile | None = None
+        self._base: dict[str, list[bytes]] = {}  # the ontology's, shapes' and inferred graphs' lines in nquads/
+        self.index, recorded = self._recorded_digests()
+        self.digests = {g: recorded[g] for g in chosen if g in recorded}
         for g in chosen:
             if g not in self.digests:
                 triples = self.triples(g)
                 self.digests[g] = (_digest(triples), len(triples))
+
+    def _recorded_digests(self) -> tuple[dict | None, dict[str, tuple[str, int]]]:
+        """The build's index.json (None without it) and the digest and count of each graph from it, manifest.json
+        and nquads/ ({} without them); the lines of the graphs other than the articles' are kept for _lines."""
+        import json
+
+        import orjson
+
+        try:
+            index = orjson.loads((self.folder / "index.json").read_bytes())
+            sizes = json.loads((self.folder / "manifest.json").read_text())["graphs"]
+            base = nquads_by_graph(self.nquads().read(*index["base_nq"]))
+            articles = index["articles"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None, {}
+        out: dict[str, tuple[str, int]] = {}
+        for slug, record in articles.items():
+            for graph in (self.ns.article_graph(slug), self.ns.claims_graph(slug)):
+                if graph in sizes:
+                    out[graph] = (hashlib.sha256(f"article {record['fingerprint']} {graph}".encode()).hexdigest(),
+                                  sizes[graph])
+        for graph, lines in base.items():
+            if graph in sizes:
+                out[graph] = (hashlib.sha256(b"\n".join(sorted(lines))).hexdigest(), sizes[graph])
+        self._base = base
+        return index, out
 
     def count(self, graph: str) -> int:
         return self.digests[graph][1]
@@ -210,8 +236,6 @@ class _Build:
         """The graph's N-Quads lines in nquads/, found by the build's index (None without it)."""
         if self.index is None:
             return None
-        if self._base is None:
-            self._base = nquads_by_graph(self.nquads().read(*self.index["base_nq"]))
         if graph in self._base:
             return self._base[graph]
         prefix = self.ns.graphs + "article/"
@@ -236,32 +260,6 @@ class _Build:
         except (OSError, KeyError):
             return None
         return nquads
-
-
-def _recorded_digests(folder, ns: Namespaces) -> tuple[dict | None, dict[str, tuple[str, int]]]:
-    """The build's index.json (None without it) and the digest and count of each graph from it, manifest.json
-    and nquads/ ({} without them)."""
-    import json
-
-    import orjson
-
-    try:
-        index = orjson.loads((folder / "index.json").read_bytes())
-        sizes = json.loads((folder / "manifest.json").read_text())["graphs"]
-        base = read_nquads(folder, *index["base_nq"])
-        articles = index["articles"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None, {}
-    out: dict[str, tuple[str, int]] = {}
-    for slug, record in articles.items():
-        for graph in (ns.article_graph(slug), ns.claims_graph(slug)):
-            if graph in sizes:
-                out[graph] = (hashlib.sha256(f"article {record['fingerprint']} {graph}".encode()).hexdigest(),
-                              sizes[graph])
-    for graph, lines in nquads_by_graph(base).items():
-        if graph in sizes:
-            out[graph] = (hashlib.sha256(b"\n".join(sorted(lines))).hexdigest(), sizes[graph])
-    return index, out
 
 
 class _Loader:
@@ -433,13 +431,11 @@ def _push_whole(client: RemoteClient, ns: Namespaces, build: _Build, whole: Segm
 
         def body() -> Iterable[bytes]:
             sent = 0
-            for handle in handles:
-                handle.seek(0)
-                while chunk := handle.read(1 << 20):
-                    sent += len(chunk)
-                    if progress:
-                        progress(triples * sent // max(1, size), triples)
-                    yield chunk
+            for chunk in whole.chunks_of(handles, 1 << 20):
+                sent += len(chunk)
+                if progress:
+                    progress(triples * sent // max(1, size), triples)
+                yield chunk
             yield record
 
         try:

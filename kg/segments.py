@@ -24,8 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import KGError
+from .util import ByteChunks
 
-__all__ = ["NQUADS", "TRIG", "TURTLE", "SPREAD", "SegmentedFile", "SegmentWriter", "SegmentsChanged", "read_nquads",
+__all__ = ["NQUADS", "TRIG", "TURTLE", "SPREAD", "SegmentedFile", "SegmentWriter", "SegmentsChanged",
            "starts_segment"]
 
 #: The folders of a build's N-Quads, TriG and Turtle, each in segments: folder name -> the segments' suffix.
@@ -39,11 +40,6 @@ SPREAD = 128
 def starts_segment(key: str) -> bool:
     """Whether a segment starts at the article ``key`` (the same answer in every build)."""
     return zlib.crc32(key.encode()) % SPREAD == 0
-
-
-def read_nquads(build: Path | str, offset: int, length: int) -> bytes:
-    """``length`` bytes of a build folder's N-Quads from ``offset`` (OSError if it does not have them)."""
-    return SegmentedFile(Path(build) / NQUADS).read(offset, length)
 
 
 class SegmentsChanged(KGError, OSError):
@@ -143,8 +139,7 @@ class SegmentedFile:
     def document(self) -> bytes:
         """A TriG or Turtle stream as one document: the prefixes that start every segment, written once."""
         with self.opened() as handles:
-            pieces = self._document_pieces(handles)
-            return b"".join(_pread_all(handles[number], skip, n) for number, skip, n in pieces)
+            return b"".join(self._read(handles, self._document_pieces(handles), 1 << 30))
 
     def write_document(self, out) -> None:
         """Write :meth:`document` into the binary file ``out`` (copied by the kernel where it can)."""
@@ -179,19 +174,26 @@ class SegmentedFile:
         length = self.size - offset if length is None else length
         pieces = list(self.pieces(offset, length))
         with self.opened() as handles:
-            for number, local, n in pieces:
-                while n > 0:
-                    data = os.pread(handles[number].fileno(), min(n, block), local)
-                    if not data:
-                        raise SegmentsChanged(self.folder)
-                    n, local = n - len(data), local + len(data)
-                    yield data
+            yield from self._read(handles, pieces, block)
+
+    def chunks_of(self, handles: list, block: int = 1 << 22) -> Iterator[bytes]:
+        """The whole stream from segments already :meth:`opened`, in chunks of at most ``block`` bytes."""
+        return self._read(handles, self.pieces(0, self.size), block)
+
+    def _read(self, handles: list, pieces, block: int) -> Iterator[bytes]:
+        for number, local, n in pieces:
+            while n > 0:  # a read may return less than asked
+                data = os.pread(handles[number].fileno(), min(n, block), local)
+                if not data:
+                    raise SegmentsChanged(self.folder)
+                n, local = n - len(data), local + len(data)
+                yield data
 
     def stream(self) -> io.BufferedReader:
         """The whole stream as a binary file object (read as it is consumed; every segment opened now)."""
         chunks = self.chunks()
         first = next(chunks, b"")
-        return io.BufferedReader(_ChunkReader(itertools.chain([first], chunks)), 1 << 20)
+        return io.BufferedReader(ByteChunks(itertools.chain([first], chunks)), 1 << 20)
 
     def release(self) -> None:
         self._maps.clear()
@@ -316,10 +318,13 @@ class SegmentWriter:
         try:
             self.cut()
         finally:
-            for fd in self._fds.values():
-                os.close(fd)
-            self._fds.clear()
+            self._close_sources()
         return self._position
+
+    def _close_sources(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
 
     def __enter__(self) -> SegmentWriter:
         return self
@@ -328,28 +333,7 @@ class SegmentWriter:
         if exc[0] is None:
             self.close()  # again: nothing more to write
         else:
-            for fd in self._fds.values():
-                os.close(fd)
-            self._fds.clear()
-
-
-class _ChunkReader(io.RawIOBase):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._left = chunks, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._left:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._left = memoryview(chunk)
-        n = min(len(buffer), len(self._left))
-        buffer[:n] = self._left[:n]
-        self._left = self._left[n:]
-        return n
+            self._close_sources()
 
 
 def _copy_range(src: int, dst: int, offset: int, length: int, out, name: str) -> None:
@@ -368,16 +352,6 @@ def _copy_range(src: int, dst: int, offset: int, length: int, out, name: str) ->
             done = len(data)
         offset += done
         length -= done
-
-
-def _pread_all(handle, offset: int, length: int) -> bytes:
-    data = os.pread(handle.fileno(), length, offset)
-    while len(data) < length:  # a read may return less than asked
-        more = os.pread(handle.fileno(), length - len(data), offset + len(data))
-        if not more:
-            raise OSError(f"{handle.name} ended before offset {offset + length}")
-        data += more
-    return data
 
 
 def _write_all(out, data) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files"]
@@ -35,24 +35,25 @@ def paused_gc() -> Iterator[None]:
 
 
 class ByteChunks(io.RawIOBase):
-    """A list of byte strings read as one stream (bulk loading without joining them in memory first)."""
+    """Byte strings read as one stream (bulk loading without joining them in memory first): a list of them, or any
+    iterable, taken as the stream is read."""
 
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks, self._index, self._offset = chunks, 0, 0
+    def __init__(self, chunks: Iterable) -> None:
+        self._chunks, self._left = iter(chunks), memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        while self._index < len(self._chunks):
-            chunk = self._chunks[self._index]
-            if self._offset < len(chunk):
-                n = min(len(buffer), len(chunk) - self._offset)
-                buffer[:n] = chunk[self._offset:self._offset + n]
-                self._offset += n
-                return n
-            self._index, self._offset = self._index + 1, 0
-        return 0
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = memoryview(chunk)
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
 
 
 def allow_open_files(wanted: int = 65536) -> None:
