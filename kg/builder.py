@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,7 +72,7 @@ class Compiled:
     hashed: int = 0  # articles whose files were read to hash them (the others' stat matched the previous build)
     started_ns: int = 0  # when compiling began (files changed after it are hashed again by the next build)
     ontology_digest: str = ""  # the hash of the ontology files (ontology and shapes)
-    base_nquads: bytes = b""  # the ontology, shapes and inferred quads as written to nquads/
+    ontology_nquads: bytes = b""  # the ontology's and shapes' quads as nquads/ starts with (made when written)
     modular: Modular | None = None  # the rules ready to reason per article (kg.modular), when the build does
     reasoning: dict = field(default_factory=dict)  # how the entailments were made (per article or not, and why)
     reasoning_state: State | None = None  # what the next build needs to reason per article
@@ -282,10 +282,7 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     ``per_article=False``: the rules reason over the whole corpus at once (kg.modular is checked against it).
     """
     project = root if isinstance(root, Project) else Project(Path(root))
-    if not write:
-        return _build(project, write=write, shacl=shacl, reasoning=reasoning, full=full, progress=progress,
-                      reasoner=reasoner, per_article=per_article)
-    with _writer_lock(project):
+    with _writer_lock(project) if write else nullcontext():
         return _build(project, write=write, shacl=shacl, reasoning=reasoning, full=full, progress=progress,
                       reasoner=reasoner, per_article=per_article)
 
@@ -405,19 +402,19 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     project.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
-        base_nquads = compiled.base_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS) + \
-            compiled.inferred_nquads
+        compiled.ontology_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS)
         # the store and nquads/ are written on threads (Oxigraph and the kernel's copy let go of the GIL) while
         # trig/ and turtle/ are made on this one
         with ThreadPoolExecutor(2, thread_name_prefix="kg-write") as pool:
-            store = pool.submit(_write_store, compiled, staging / "store", base_nquads)
+            store = pool.submit(_write_store, compiled, staging / "store")
             nquads = pool.submit(_write_nquads, compiled, staging / NQUADS)
             trig_spans, inferred_spans, trig_size = write_trig(compiled, staging / TRIG)
             turtle = write_turtle(compiled, staging / TURTLE)
             nq_spans, inferred_nq, nq_size = nquads.result()
             store.result()
         stored = time.perf_counter()
-        index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, len(base_nquads)],
+        base_size = len(compiled.ontology_nquads) + len(compiled.inferred_nquads)
+        index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, base_size],
                  "ontology": compiled.ontology_digest,
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": trig_size, "ttl_size": turtle.size, "ttl_layout": TURTLE_LAYOUT,
@@ -430,12 +427,9 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                                                           turtle.spans[output.slug], turtle.refs[output.slug])
                               for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
         (staging / INDEX).write_bytes(orjson.dumps(index))
-        if compiled.reasoning_state is not None:  # its parts are where nquads/ has them, after the base graphs
-            offset, placed = len(base_nquads) - len(compiled.inferred_nquads), {}
-            for name, data in compiled.inferred_parts.items():
-                placed[name] = (offset, data)
-                offset += len(data)
-            compiled.reasoning_state.save(staging, placed)
+        if compiled.reasoning_state is not None:  # its parts are where nquads/ has them
+            compiled.reasoning_state.save(staging, {name: (inferred_nq[name][0], data)
+                                                    for name, data in compiled.inferred_parts.items()})
         if phases is not None:
             phases["store+files"] = stored - started
             phases["index"] = time.perf_counter() - stored
@@ -457,20 +451,20 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
 def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int]], dict[str, tuple[int, int]], int]:
     """nquads/: every quad, unsorted (what fast exports and kg push read), in segments (see kg.segments): the
     ontology and shapes; the entailments between shared individuals; each article's entailments, in runs that
-    start where a slug says so; then the articles' quads, likewise. Returns where each article's quads and its
-    entailments went (offsets into the whole) and the size."""
+    start where a slug says so; then the articles' quads, likewise. Returns where each article's quads went,
+    where each part of the entailments went (by article slug, "" for those between shared individuals; offsets
+    into the whole) and the size."""
     spans, inferred = [], {}
     previous = compiled.previous.nquads() if compiled.previous is not None else None
     records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
     with SegmentWriter(folder, previous) as out:
-        out.write(memoryview(compiled.base_nquads)[:len(compiled.base_nquads) - len(compiled.inferred_nquads)])
+        out.write(compiled.ontology_nquads)
         out.cut()
         for part, data in compiled.inferred_parts.items():
             if part and starts_segment(part):
                 out.cut()
             old = records.get(part, {}).get("inferred_nq") if part and compiled.entailments_kept(part) else None
-            if part:
-                inferred[part] = (out.position, len(data))
+            inferred[part] = (out.position, len(data))
             if old is not None and old[1] == len(data):  # the same entailments: linked or copied by the kernel
                 out.copy(*old)
             else:
@@ -491,7 +485,7 @@ def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int
     return spans, inferred, size
 
 
-def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
+def _write_store(compiled: Compiled, target: Path) -> None:
     """The store: loaded afresh, or the previous build's store with the changed graphs replaced."""
     previous = compiled.previous
     before = previous.articles if previous is not None else {}
@@ -505,7 +499,7 @@ def _write_store(compiled: Compiled, target: Path, base_nquads: bytes) -> None:
             if compiled.inferred_change is not None and previous.ontology_digest == compiled.ontology_digest:
                 base_before, base_after = compiled.inferred_change  # only the entailments can differ
             else:  # the ontology, shapes and entailments, compared as lines
-                base_before, base_after = previous.base_nquads(), base_nquads
+                base_before, base_after = previous.base_nquads(), compiled.ontology_nquads + compiled.inferred_nquads
             update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
                          base_before=base_before, base_after=base_after)
             compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),
@@ -639,8 +633,7 @@ def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
                 out.write(turtle_block(mine, prefixes))
             spans[output.slug] = (start, out.position - start)
         shared = {line for lines in others.values() for line in lines}
-        rest = shared | _triples(ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS)) | \
-            _triples(compiled.inferred_parts.get("", b""))
+        rest = shared | _triples(compiled.ontology_nquads) | _triples(compiled.inferred_parts.get("", b""))
         out.cut()
         out.write(turtle_block(rest, prefixes))
         size = out.close()
