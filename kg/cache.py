@@ -14,7 +14,8 @@ from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
 from .registry import EntityRecord
 
-__all__ = ["IN_STATE", "ArticleCache", "SOURCES", "STAT_FIELDS", "content_digest", "fingerprint", "ontology_digest", "source_stat"]
+__all__ = ["IN_STATE", "ArticleCache", "SOURCES", "STAT_FIELDS", "content_digest", "fingerprint", "ontology_digest",
+           "source_stat"]
 
 #: What ArticleCache.inferred gives when the entailments are in the previous build's reasoning state.
 IN_STATE = object()

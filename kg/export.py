@@ -61,7 +61,9 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
     prefixes = dict(PREFIXES, kg=ns.ontology)
     document = SegmentedFile.at(project.current / {"trig": TRIG, "turtle": TURTLE}[fmt]) \
         if graph is None and fmt in ("trig", "turtle") else None
-    if document is not None and output is not None:  # the build's own file, copied into place by the kernel
+    if document is not None:  # the build's own TriG or Turtle (into a file: copied into place by the kernel)
+        if output is None:
+            return document.document()
         _write_atomically(output, document.write_document)
         return None
     if graph is None and fmt in _FAST:
@@ -104,14 +106,10 @@ _FAST = ("trig", "nquads", "ntriples", "turtle")
 
 
 def _whole(project: Project, store: ox.Store, fmt: str, prefixes: dict[str, str]) -> bytes:
-    """The whole build in a streaming format, fast: TriG and Turtle are the build's own trig/ and turtle/
-    (written from the same quads); the others come from the build's nquads/ (else the store's dump), sorted as lines
-    (bytes, compared in C) and, for a build without turtle/, re-serialized as Turtle with prefixes by pyoxigraph."""
-    trig, turtle, nquads = (SegmentedFile.at(project.current / name) for name in (TRIG, TURTLE, NQUADS))
-    if fmt == "trig" and trig is not None:
-        return trig.document()
-    if fmt == "turtle" and turtle is not None:
-        return turtle.document()
+    """The whole build as N-Quads or N-Triples, fast (TriG and Turtle are the build's own, see export; here only
+    for a build made before trig/ and turtle/): from the build's nquads/ (else the store's dump), sorted as lines
+    (bytes, compared in C) and, for Turtle, re-serialized with prefixes by pyoxigraph."""
+    nquads = SegmentedFile.at(project.current / NQUADS)
     if fmt == "trig":  # a build made before trig/ was written: its quads, serialized with their graphs
         return serialize_sorted(list(_build_quads(project, store)), FORMATS[fmt], prefixes=prefixes)
     # every quad is in a named graph in a kg build, so each line ends with its graph name; what is no longer
