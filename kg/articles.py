@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from .config import Namespaces, Project
 from .coverage import Coverage, coverage
-from .emit import emit_article, origins
+from .emit import emit_terms, origins
 from .errors import InputError
 from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
 from .ontology import OntologySources
@@ -94,18 +94,21 @@ def load_article(project: Project, folder: Path, sources: OntologySources) -> Fa
 
 
 def compile_article(project: Project, folder: Path, sources: OntologySources, ns: Namespaces,
-                    print_: str) -> tuple[ArticleOutput, list[ox.Quad]]:
+                    print_: str) -> tuple[ArticleOutput, list[tuple]]:
+    """The article compiled, and its quads as (subject, predicate, object, graph) terms (kg.emit.emit_terms)."""
     sheet = load_article(project, folder, sources)
-    quads = emit_article(sheet, ns)
-    claims_graph = ns.claims_graph(sheet.slug)
-    claimed = sum(1 for q in quads if q.graph_name.value == claims_graph)
+    terms = emit_terms(sheet, ns)
+    quads = [ox.Quad(*t) for t in terms]
+    graphs = {id(t[3]): t[3] for t in terms}.values()  # the article graph's term and the claims graph's
+    claims = next((g for g in graphs if g.value == ns.claims_graph(sheet.slug)), None)
+    claimed = sum(1 for t in terms if t[3] is claims)
     summary = ArticleSummary(sheet.slug, len(quads), claimed, len(sheet.items), len(sheet.claims),
                              len(sheet.attributions), len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet))
     where = {iri: f"{sheet.shown_as}:{line}" for iri, line in origins(sheet, ns).items()}
     output = ArticleOutput(sheet.slug, print_, summary, EntityRegistry.records_of(sheet),
                            ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
                            trig_blocks(quads, output_prefixes(ns)), where, sheet=sheet)
-    return output, quads
+    return output, terms
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -132,14 +135,14 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
     outputs: list[ArticleOutput | int] = []
     for position, (folder, print_) in enumerate(batch):
         try:
-            output, quads = compile_article(ctx.project, Path(folder), ctx.sources, ctx.ns, print_)
+            output, terms = compile_article(ctx.project, Path(folder), ctx.sources, ctx.ns, print_)
         except Exception:  # noqa: BLE001 - re-raised by the caller, in order
             outputs.append(position)
             continue
         if ctx.validate:
-            _validate(ctx, output, quads)
+            _validate(ctx, output, terms)
         if ctx.modular is not None:
-            output.contribution = ctx.modular.contribution(output.slug, quads)
+            output.contribution = ctx.modular.contribution(output.slug, terms)
         if ctx.cache is not None:
             ctx.cache.put(output)
         if not keep_sheets:
@@ -148,12 +151,12 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
     return outputs
 
 
-def _validate(ctx: _Context, output: ArticleOutput, quads: list[ox.Quad]) -> None:
+def _validate(ctx: _Context, output: ArticleOutput, terms: list[tuple]) -> None:
     """SHACL on the article's own two graphs (with the ontology): an article is valid on its own, whatever
     other articles say, so a rebuild of one article reports what a full build reports."""
     from .check import problems_of
 
-    output.problems = problems_of(ctx.validator.validate(q.triple for q in quads), output.origins, ctx.ns)
+    output.problems = problems_of(ctx.validator.validate(t[:3] for t in terms), output.origins, ctx.ns)
     output.validated = True
 
 

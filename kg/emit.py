@@ -10,7 +10,7 @@ from .config import Namespaces
 from .factsheet import FactSheet, Item, Span, Value
 from .ontology import RDF, RDFS, XSD
 
-__all__ = ["Minter", "emit_article", "origins"]
+__all__ = ["Minter", "emit_article", "emit_terms", "origins"]
 
 _TYPE = ox.NamedNode(RDF + "type")
 _LABEL = ox.NamedNode(RDFS + "label")
@@ -38,14 +38,21 @@ class Minter:
 
 def emit_article(sheet: FactSheet, ns: Namespaces) -> list[ox.Quad]:
     """All quads of one article: its article graph and its claims graph."""
+    return [ox.Quad(*terms) for terms in emit_terms(sheet, ns)]
+
+
+def emit_terms(sheet: FactSheet, ns: Namespaces) -> list[tuple]:
+    """:func:`emit_article`'s quads as (subject, predicate, object, graph) tuples of terms, in the same order: what
+    the validator and the reasoner read (taking terms out of an ox.Quad makes new objects each time). The graph
+    is one of two objects, the article graph's and the claims graph's, so it can be told by identity."""
     mint = Minter(ns, sheet)
     kg = ns.term
     main = ox.NamedNode(ns.article_graph(sheet.slug))
     claims = ox.NamedNode(ns.claims_graph(sheet.slug))
-    quads: list[ox.Quad] = []
+    quads: list[tuple] = []
 
     def add(graph: ox.NamedNode, triples: Iterable[tuple]) -> None:
-        quads.extend(ox.Quad(s, p, o, graph) for s, p, o in triples)
+        quads.extend((s, p, o, graph) for s, p, o in triples)
 
     add(main, _article_triples(sheet, mint, kg))
     for item in sheet.items.values():

@@ -140,15 +140,19 @@ class Modular:
 
     # -- one article alone -----------------------------------------------------------------------------------
 
-    def _read(self, slug: str, quads: Iterable[ox.Quad]) -> tuple:
-        """An article's quads as the engine takes them: the test for its own individuals, its triples, and the
-        subjects of its claims graph (entailments about them are claimed, not asserted)."""
+    def _read(self, slug: str, quads: Iterable[ox.Quad | tuple]) -> tuple:
+        """An article's quads (ox.Quad or (subject, predicate, object, graph) tuples of terms) as the engine
+        takes them: the test for its own individuals, its triples, and the subjects of its claims graph
+        (entailments about them are claimed, not asserted)."""
         local = _local_test(self.ids + slug)
         triples, claimed = [], set()
-        for q in quads:
-            triples.append(q.triple)
-            if q.graph_name.value.endswith("/claims"):
-                claimed.add(q.subject.value)
+        graph, in_claims = None, False
+        for s, p, o, g in quads:
+            triples.append((s, p, o))
+            if g is not graph:  # emit_terms gives each graph as one object: its IRI is read once a run
+                graph, in_claims = g, g.value.endswith("/claims")
+            if in_claims:
+                claimed.add(s.value)
         return local, triples, claimed
 
     def contribution(self, slug: str, quads: Iterable[ox.Quad]) -> Contribution:

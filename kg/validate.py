@@ -29,6 +29,7 @@ __all__ = ["ShaclResult", "Validator", "compile_shapes"]
 SH = "http://www.w3.org/ns/shacl#"
 _TYPE = RDF + "type"
 _TYPE_NODE = ox.NamedNode(_TYPE)
+_DEFAULT = ox.DefaultGraph()
 
 #: Predicates a shape may carry: the constraints below, targets, and what only documents a shape.
 _DOCUMENTING = {SH + n for n in ("name", "description", "order", "group", "severity", "message", "deactivated")} | {
@@ -129,9 +130,11 @@ class _Data:
     out: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))  # s -> p -> {o}
     into: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))  # o -> p -> {s}
     types: dict = field(default_factory=lambda: defaultdict(set))  # node -> {class IRI}, closed
+    members: dict = field(default_factory=lambda: defaultdict(set))  # class IRI -> {node}, the same closed
     subjects_of: dict = field(default_factory=lambda: defaultdict(set))  # p -> {s}
     objects_of: dict = field(default_factory=lambda: defaultdict(set))  # p -> {o}
     triples: list = field(default_factory=list)  # everything, for SPARQL-based constraints
+    by_predicate: dict = field(default_factory=lambda: defaultdict(list))  # predicate IRI -> [triple]
 
     @staticmethod
     def _two(here, there):
@@ -139,15 +142,24 @@ class _Data:
             return here or _EMPTY
         return (here | there) if here else there
 
+    # rdf:type is answered from ``types`` and ``members`` (the closed classes as IRIs): the type triples of the
+    # closure are not made as terms unless a shape asks for a node's types as values (few do)
     def objects(self, node, pred) -> set:
+        if pred is _TYPE_NODE:
+            return {ox.NamedNode(c) for c in self.classes(node)}
         here = self.out.get(node)
         here = here.get(pred) if here else None
         return self._two(here, self.base.objects(node, pred) if self.base else None)
 
     def subjects(self, node, pred) -> set:
+        if pred is _TYPE_NODE:
+            return self.instances(node.value) if isinstance(node, ox.NamedNode) else _EMPTY
         here = self.into.get(node)
         here = here.get(pred) if here else None
         return self._two(here, self.base.subjects(node, pred) if self.base else None)
+
+    def instances(self, cls: str) -> set:
+        return self._two(self.members.get(cls), self.base.instances(cls) if self.base else None)
 
     def classes(self, node) -> set:
         return self._two(self.types.get(node), self.base.classes(node) if self.base else None)
@@ -213,6 +225,11 @@ class _Schema:
         return hit
 
 
+def _predicate(node: ox.NamedNode) -> ox.NamedNode:
+    """A property as the shapes use it, rdf:type as the one term _Data answers it for (compared by identity)."""
+    return _TYPE_NODE if node.value == _TYPE else node
+
+
 def _is_datatype(iri: str) -> bool:
     return iri.startswith(XSD) or iri in (RDFS + "Literal", RDF + "langString", RDFS + "Datatype")
 
@@ -224,17 +241,19 @@ def _closure(edges: dict[str, set[str]]) -> dict[str, frozenset[str]]:
 
 def _index(triples: Iterable[ox.Triple], schema: _Schema, base: _Data | None = None) -> _Data:
     data = _Data(base)
-    out, into, types = data.out, data.into, data.types
+    out, into, types, by_predicate = data.out, data.into, data.types, data.by_predicate
     type_iri = _TYPE
     for t in triples:
-        s, p, o = t.subject, t.predicate, t.object
+        if type(t) is not tuple:  # an ox.Triple (or ox.Quad: its graph is not read)
+            t = (t.subject, t.predicate, t.object)
+        s, p, o = t
         data.triples.append(t)
-        if p.value == type_iri and isinstance(o, ox.NamedNode):
-            out[s][p].add(o)
-            into[o][p].add(s)
+        pv = p.value
+        by_predicate[pv].append(t)
+        if pv == type_iri and isinstance(o, ox.NamedNode):
             types[s].update(schema.superclasses(o.value))
             continue
-        supers, domains, ranges = schema.property(p.value)
+        supers, domains, ranges = schema.property(pv)
         for q in supers:
             out[s][q].add(o)
             into[o][q].add(s)
@@ -244,16 +263,14 @@ def _index(triples: Iterable[ox.Triple], schema: _Schema, base: _Data | None = N
             types[s].update(domains)
         if ranges:
             if isinstance(o, ox.Literal):  # RDFS types a literal too (rule rdfs3); datatypes left out, see _Schema
-                ranges = schema.class_ranges(p.value)
+                ranges = schema.class_ranges(pv)
                 if not ranges:
                     continue
             types[o].update(ranges)
-    type_node = ox.NamedNode(type_iri)
-    for node, classes in types.items():  # the inferred rdf:type triples, as the data graph would hold them
+    members = data.members
+    for node, classes in types.items():  # rdf:type read backwards (targets by class)
         for c in classes:
-            cls = ox.NamedNode(c)
-            out[node][type_node].add(cls)
-            into[cls][type_node].add(node)
+            members[c].add(node)
     return data
 
 
@@ -380,10 +397,10 @@ class Validator:
     def _path(self, node, shape: _Shape) -> _Path:
         g = self.graph
         if isinstance(node, ox.NamedNode):
-            return _Path("iri", node)
+            return _Path("iri", _predicate(node))
         inverse = g.one(node, SH + "inversePath")
         if isinstance(inverse, ox.NamedNode):
-            return _Path("inverse", inverse)
+            return _Path("inverse", _predicate(inverse))
         alternatives = g.one(node, SH + "alternativePath")
         if alternatives is not None:
             return _Path("alternative", alternatives=tuple(self._path(p, shape) for p in g.items(alternatives)))
@@ -413,11 +430,14 @@ class Validator:
                 raise OntologyError(f"shape {shape.name}: a SPARQL constraint without sh:select",
                                     hint="write the constraint as a SELECT query")
             return _Sparql(select.value, g.message(value) or shape.message)
+        if pred in (SH + "lessThan", SH + "lessThanOrEquals") and isinstance(value, ox.NamedNode):
+            return _predicate(value)
         return value
 
     # -- validating
-    def validate(self, triples: Iterable[ox.Triple]) -> list[ShaclResult]:
-        """Validate a data graph (the ontology is read with it, as pyshacl's ont_graph is mixed in)."""
+    def validate(self, triples: Iterable[ox.Triple | ox.Quad | tuple]) -> list[ShaclResult]:
+        """Validate a data graph (the ontology is read with it, as pyshacl's ont_graph is mixed in): its triples
+        as ox.Triple (or ox.Quad, whose graph is not read) or (subject, predicate, object) tuples of terms."""
         if self._base is None:
             self._base = _index(self.ontology, self.schema)
         data = _index(triples, self.schema, self._base)
@@ -530,8 +550,9 @@ class Validator:
                 ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.ontology
                 if key is None or t.predicate.value in key]
         store.bulk_extend(self._base_for_sparql[key])
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data.triples
-                          if wanted is None or t.predicate.value in wanted)
+        chosen = data.triples if wanted is None else \
+            [t for p in sorted(wanted) for t in data.by_predicate.get(p, ())]
+        store.bulk_extend([ox.Quad(s, p, o, _DEFAULT) for s, p, o in chosen])
         if wanted is None or _TYPE in wanted:
             store.bulk_extend(ox.Quad(node, ox.NamedNode(_TYPE), ox.NamedNode(c), ox.DefaultGraph())
                               for node, classes in data.all_types() for c in classes
