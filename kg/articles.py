@@ -20,7 +20,7 @@ from .emit import emit_terms, origins
 from .errors import InputError
 from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
 from .ontology import OntologySources
-from .rdfutil import PREFIXES, trig_blocks
+from .rdfutil import PREFIXES, trig_blocks_of_nquads
 from .registry import EntityRecord, EntityRegistry
 
 __all__ = ["ArticleSummary", "ArticleOutput", "load_article", "compile_articles", "output_prefixes", "jobs"]
@@ -105,9 +105,9 @@ def compile_article(project: Project, folder: Path, sources: OntologySources, ns
     summary = ArticleSummary(sheet.slug, len(quads), claimed, len(sheet.items), len(sheet.claims),
                              len(sheet.attributions), len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet))
     where = {iri: f"{sheet.shown_as}:{line}" for iri, line in origins(sheet, ns).items()}
-    output = ArticleOutput(sheet.slug, print_, summary, EntityRegistry.records_of(sheet),
-                           ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
-                           trig_blocks(quads, output_prefixes(ns)), where, sheet=sheet)
+    nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    output = ArticleOutput(sheet.slug, print_, summary, EntityRegistry.records_of(sheet), nquads,
+                           trig_blocks_of_nquads(nquads, output_prefixes(ns)), where, sheet=sheet)
     return output, terms
 
 

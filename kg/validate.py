@@ -149,20 +149,29 @@ class _Data:
             return {ox.NamedNode(c) for c in self.classes(node)}
         here = self.out.get(node)
         here = here.get(pred) if here else None
-        return self._two(here, self.base.objects(node, pred) if self.base else None)
+        base = self.base  # most nodes are the article's alone: one lookup says the ontology has nothing of them
+        if base is None or node not in base.out:
+            return here or _EMPTY
+        return self._two(here, base.objects(node, pred))
 
     def subjects(self, node, pred) -> set:
         if pred is _TYPE_NODE:
             return self.instances(node.value) if isinstance(node, ox.NamedNode) else _EMPTY
         here = self.into.get(node)
         here = here.get(pred) if here else None
-        return self._two(here, self.base.subjects(node, pred) if self.base else None)
+        base = self.base
+        if base is None or node not in base.into:
+            return here or _EMPTY
+        return self._two(here, base.subjects(node, pred))
 
     def instances(self, cls: str) -> set:
         return self._two(self.members.get(cls), self.base.instances(cls) if self.base else None)
 
     def classes(self, node) -> set:
-        return self._two(self.types.get(node), self.base.classes(node) if self.base else None)
+        base = self.base
+        if base is None or node not in base.types:
+            return self.types.get(node) or _EMPTY
+        return self._two(self.types.get(node), base.classes(node))
 
     def with_subject_of(self, pred) -> set:
         return self._two(self.subjects_of.get(pred), self.base.with_subject_of(pred) if self.base else None)

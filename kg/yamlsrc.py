@@ -77,6 +77,69 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class _Builder:
+    """The loader's construction, made direct for what fact sheets are made of: a plain string is its node's
+    value, mappings and lists are built here without PyYAML's constructor dispatch (a third of loading a fact
+    sheet); other scalars (numbers, booleans, null) and other tags go to the loader's own constructors. The
+    result is what ``get_single_data`` gives: an alias is the object its anchor made (built once), a node that
+    contains itself is refused as PyYAML refuses it."""
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+        self.made: dict[int, Any] = {}
+        self.making: set[int] = set()
+
+    def build(self, node: yaml.Node) -> Any:
+        cls, tag = node.__class__, node.tag
+        if cls is yaml.ScalarNode:
+            return node.value if tag == _STR else self.loader.construct_object(node, deep=True)
+        key = id(node)
+        made = self.made.get(key, self)
+        if made is not self:
+            return made
+        if cls is yaml.MappingNode and tag == _MAP:
+            if key in self.making:
+                raise yaml.constructor.ConstructorError(None, None, "found unconstructable recursive node",
+                                                        node.start_mark)
+            self.making.add(key)
+            result = self._mapping(node)
+        elif cls is yaml.SequenceNode and tag == _SEQ:
+            if key in self.making:
+                raise yaml.constructor.ConstructorError(None, None, "found unconstructable recursive node",
+                                                        node.start_mark)
+            self.making.add(key)
+            result = LineList(self.build(child) for child in node.value)
+            result.line = node.start_mark.line + 1
+            result.lines = [child.start_mark.line + 1 for child in node.value]
+        else:  # another tag (e.g. !!set, !!omap): PyYAML's own constructor
+            return self.loader.construct_object(node, deep=True)
+        self.making.discard(key)
+        self.made[key] = result
+        return result
+
+    def _mapping(self, node: yaml.MappingNode) -> LineDict:
+        loader = self.loader
+        loader.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        lines = result.lines = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                raise InputError(f"key {key!r} is not text", path=loader.path, line=line,
+                                 hint="write keys as plain words")
+            if key in result:
+                raise InputError(f"duplicate key '{key}' (first given at line {lines[key]})",
+                                 path=loader.path, line=line, hint="keep one of them")
+            result[key] = self.build(value_node)
+            lines[key] = line
+        return result
+
+
 def load_yaml(path: Path, *, shown_as: str | None = None) -> Any:
     """Parse one YAML file safely; errors name the file and line and say how to fix them."""
     shown = shown_as or str(path)
@@ -88,7 +151,8 @@ def load_yaml(path: Path, *, shown_as: str | None = None) -> Any:
     loader = _Loader(text)
     loader.path = shown
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        return None if node is None else _Builder(loader).build(node)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "malformed YAML"
