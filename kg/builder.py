@@ -29,7 +29,7 @@ from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
-from .util import allow_open_files, paused_gc
+from .util import allow_open_files, load_nquads, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -511,33 +511,11 @@ def _write_store(compiled: Compiled, target: Path) -> None:
     store = ox.Store(str(target))
     store.bulk_extend(compiled.base)  # as quads: the blank nodes keep their labels
     store.bulk_load(compiled.inferred_nquads, format=ox.RdfFormat.N_QUADS)  # no blank nodes
-    for group in _groups(compiled.nquads, LOAD_BYTES):
-        # joined, not streamed: Oxigraph reads a Python stream holding the GIL for each read, and with this
-        # process's other threads busy (trig/ and turtle/ are made meanwhile) each read waited for the GIL (the
-        # load took 50 s at 10k articles instead of ~30; 150 MB against a busy thread: 394 s instead of 12)
-        store.bulk_load(b"".join(group), format=ox.RdfFormat.N_QUADS)
+    load_nquads(store, compiled.nquads, bulk=True)
     store.flush()
     # what bulk loading in parts leaves (overlapping files) is merged once: lookups, so queries, get 2-3x faster
     store.optimize()
     del store
-
-
-#: N-Quads per bulk load: Oxigraph's bulk loader holds what one call loads in memory while it sorts it (1.7 GiB
-#: for 3M quads in one call here, ~0.4 GiB in calls of 100 MB; a few seconds slower in all).
-LOAD_BYTES = 100 * 1024 * 1024
-
-
-def _groups(chunks: list, limit: int) -> list[list]:
-    """The chunks in consecutive groups of at most ``limit`` bytes (one chunk may be larger)."""
-    groups: list[list] = [[]]
-    size = 0
-    for chunk in chunks:
-        if size + len(chunk) > limit and groups[-1]:
-            groups.append([])
-            size = 0
-        groups[-1].append(chunk)
-        size += len(chunk)
-    return groups
 
 
 def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, int]], dict[str, dict], int]:

@@ -23,7 +23,7 @@ from .cache import STAT_FIELDS
 from .config import Project
 from .registry import EntityRecord
 from .segments import NQUADS, TRIG, TURTLE, SegmentedFile
-from .util import paused_gc
+from .util import load_nquads, paused_gc
 
 __all__ = ["INDEX", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
 
@@ -178,7 +178,7 @@ def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable
         for quad in ox.parse(b"\n".join(before - after), format=ox.RdfFormat.N_QUADS):
             store.remove(quad)
         store.extend(ox.parse(b"\n".join(after - before), format=ox.RdfFormat.N_QUADS))  # blank-node labels kept
-        store.load(b"".join(load), format=ox.RdfFormat.N_QUADS)  # bytes: a Python stream is read holding the GIL
+        load_nquads(store, load, bulk=False)
         store.flush()
     finally:
         del store

@@ -145,24 +145,35 @@ class _Data:
     # rdf:type is answered from ``types`` and ``members`` (the closed classes as IRIs): the type triples of the
     # closure are not made as terms unless a shape asks for a node's types as values (few do)
     def objects(self, node, pred) -> set:
-        if pred is _TYPE_NODE:
-            return {ox.NamedNode(c) for c in self.classes(node)}
+        if pred is _TYPE_NODE:  # the closed classes, and what else is a value of rdf:type: a blank node or
+            # literal, a class given by a subproperty of rdf:type (both indexed as any other value)
+            classes = {ox.NamedNode(c) for c in self.classes(node)}
+            other = self._objects(node, pred)
+            return classes | other if other else classes
+        return self._objects(node, pred)
+
+    def _objects(self, node, pred) -> set:
         here = self.out.get(node)
         here = here.get(pred) if here else None
         base = self.base  # most nodes are the article's alone: one lookup says the ontology has nothing of them
         if base is None or node not in base.out:
             return here or _EMPTY
-        return self._two(here, base.objects(node, pred))
+        return self._two(here, base._objects(node, pred))
 
     def subjects(self, node, pred) -> set:
-        if pred is _TYPE_NODE:
-            return self.instances(node.value) if isinstance(node, ox.NamedNode) else _EMPTY
+        if pred is _TYPE_NODE:  # as objects(): the members by the closed classes, and the subjects indexed
+            members = self.instances(node.value) if isinstance(node, ox.NamedNode) else _EMPTY
+            other = self._subjects(node, pred)
+            return members | other if other else members
+        return self._subjects(node, pred)
+
+    def _subjects(self, node, pred) -> set:
         here = self.into.get(node)
         here = here.get(pred) if here else None
         base = self.base
         if base is None or node not in base.into:
             return here or _EMPTY
-        return self._two(here, base.subjects(node, pred))
+        return self._two(here, base._subjects(node, pred))
 
     def instances(self, cls: str) -> set:
         return self._two(self.members.get(cls), self.base.instances(cls) if self.base else None)

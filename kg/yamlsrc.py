@@ -80,12 +80,16 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 
+class _Unusual(Exception):
+    """A collection under a tag other than map or seq: the document is built by PyYAML instead."""
+
+
 class _Builder:
     """The loader's construction, made direct for what fact sheets are made of: a plain string is its node's
     value, mappings and lists are built here without PyYAML's constructor dispatch (a third of loading a fact
-    sheet); other scalars (numbers, booleans, null) and other tags go to the loader's own constructors. The
-    result is what ``get_single_data`` gives: an alias is the object its anchor made (built once), a node that
-    contains itself is refused as PyYAML refuses it."""
+    sheet); other scalars (numbers, booleans, null) go to the loader's own constructors, and a document with a
+    collection under another tag is left to PyYAML whole. The result is what ``get_single_data`` gives: an alias
+    is the object its anchor made (built once), a node that contains itself is refused as PyYAML refuses it."""
 
     def __init__(self, loader: _Loader) -> None:
         self.loader = loader
@@ -114,8 +118,8 @@ class _Builder:
             result = LineList(self.build(child) for child in node.value)
             result.line = node.start_mark.line + 1
             result.lines = [child.start_mark.line + 1 for child in node.value]
-        else:  # another tag (e.g. !!set, !!omap): PyYAML's own constructor
-            return self.loader.construct_object(node, deep=True)
+        else:
+            raise _Unusual
         self.making.discard(key)
         self.made[key] = result
         return result
@@ -152,7 +156,12 @@ def load_yaml(path: Path, *, shown_as: str | None = None) -> Any:
     loader.path = shown
     try:
         node = loader.get_single_node()
-        return None if node is None else _Builder(loader).build(node)
+        if node is None:
+            return None
+        try:
+            return _Builder(loader).build(node)
+        except _Unusual:  # a collection under another tag (!!set, !!omap…): PyYAML builds the whole document
+            return loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "malformed YAML"

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+import yaml
 from rdflib.compare import isomorphic, to_isomorphic
 
 from conftest import ROOT, SEED_SLUG, built, copy_project, run_kg
@@ -170,3 +172,56 @@ def test_a_build_leaves_the_cycle_collector_as_it_found_it(mini_project: Path) -
     with pytest.raises(KGError):
         kg.build(mini_project)
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+YAML_DOCUMENTS = [  # what kg.yamlsrc builds itself (strings, mappings, lists, anchors) and what it leaves to PyYAML
+    "a: &x {b: 1, c: [1, two]}\nd: *x\n<<: {e: 3}\n",
+    "a: 2020-01-01\nb: yes\nc: ~\nd: 1.5\ne: '3'\nf: !!str 4\n",
+    "- a\n- [b, {c: d}]\n",
+    "a: !!set {x, y}\nb: !!omap [k: &m {z: 1}]\nc: *m\n",
+    "&x !!omap [a: *x]\n",
+    "k: 1\nm: &x\n  a: 1\n  b: !!omap\n    - c: *x\n",
+    "a: &r {b: *r}\n",
+    "1: x\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", YAML_DOCUMENTS, ids=range(len(YAML_DOCUMENTS)))
+def test_yaml_is_built_as_pyyaml_builds_it(tmp_path: Path, text: str) -> None:
+    """kg.yamlsrc builds plain documents itself (faster than PyYAML's constructor dispatch): the result — values,
+    the line of every key and element, aliases as one object, errors and their positions — is what PyYAML's
+    own construction with kg's line-aware containers gives."""
+    from kg.errors import InputError
+    from kg.yamlsrc import LineDict, LineList, _Loader, load_yaml
+
+    def shape(x):
+        if isinstance(x, LineDict):
+            return ("map", x.line, [(k, x.lines[k], shape(v)) for k, v in x.items()])
+        if isinstance(x, LineList):
+            return ("seq", x.line, x.lines, [shape(v) for v in x])
+        return (type(x).__name__, repr(x))
+
+    def outcome(load):  # the value's shape, or the error's problem and position
+        try:
+            return shape(load())
+        except yaml.MarkedYAMLError as err:
+            return ("error", err.problem, err.problem_mark.line + 1, err.problem_mark.column + 1)
+        except InputError as err:
+            where, column, problem = re.match(r"f\.yaml:(\d+)(?::(\d+))?: (?:malformed YAML: )?(.*?);", str(err)).groups()
+            return ("error", problem, int(where), int(column) if column else None)
+
+    def pyyaml():
+        loader = _Loader(text)
+        loader.path = "f.yaml"
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+
+    path = tmp_path / "f.yaml"
+    path.write_text(text)
+    assert outcome(lambda: load_yaml(path, shown_as="f.yaml")) == outcome(pyyaml)
+    if text.startswith("a: &x"):
+        loaded = load_yaml(path)
+        assert loaded["d"] is loaded["a"]
