@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
-import pyoxigraph as ox
+import orjson
 
 from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
@@ -61,7 +60,11 @@ def fingerprint(content: str, *, ontology: str, builder_version: str, ns: Namesp
 
 
 class ArticleCache:
-    """build/cache/articles/<slug>.json (+ .nq): read before a build, written after a successful one."""
+    """build/cache/articles/<slug>.article: what a build compiled of each article, read before a build and
+    written as each article is compiled. One file an article: a line of JSON (fingerprint, summary, entities,
+    SHACL problems, where each byte range below is), then the article's N-Quads and TriG blocks as they are."""
+
+    SUFFIX = ".article"
 
     def __init__(self, project: Project) -> None:
         self.folder = project.build_dir / "cache" / "articles"
@@ -69,9 +72,10 @@ class ArticleCache:
     def get(self, slug: str, print_: str, *, validated: bool = False) -> ArticleOutput | None:
         """The article as a build compiled it, if its inputs are unchanged (not parsed: its graphs stay N-Quads
         and TriG bytes); ``validated``: only if it went through the SHACL shapes then (its problems with it)."""
-        meta, data = self.folder / f"{slug}.json", self.folder / f"{slug}.nq"
         try:
-            record = json.loads(meta.read_text())
+            data = (self.folder / f"{slug}{self.SUFFIX}").read_bytes()
+            end = data.index(b"\n")
+            record = orjson.loads(data[:end])
             if record.get("fingerprint") != print_ or (validated and not record.get("validated")):
                 return None
             from .check import Problem
@@ -79,23 +83,30 @@ class ArticleCache:
             problems = [Problem(**p) for p in record.get("problems", [])]
             entities = [EntityRecord(e["id"], frozenset(e["types"]), e["label"], e["where"])
                         for e in record["entities"]]
-            trig = {graph: text.encode() for graph, text in record["trig"].items()}
-            return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities,
-                                 data.read_bytes(), trig, record.get("origins", {}), problems,
-                                 bool(record.get("validated")))
+            at = end + 1
+            nquads = data[at:at + record["nq"]]
+            at += record["nq"]
+            trig = {}
+            for graph, size in record["trig"]:
+                trig[graph] = data[at:at + size]
+                at += size
+            if at != len(data) or len(nquads) != record["nq"]:
+                return None  # cut short
+            return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities, nquads, trig,
+                                 record.get("origins", {}), problems, bool(record.get("validated")))
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             return None
 
     def put(self, entry: ArticleOutput) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.folder / f"{entry.slug}.nq", entry.nquads)
         record = {"fingerprint": entry.fingerprint, "summary": entry.summary.to_dict(),
                   "entities": [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where}
                                for r in entry.entities],
-                  "trig": {graph: text.decode() for graph, text in entry.trig.items()},
+                  "nq": len(entry.nquads), "trig": [[graph, len(block)] for graph, block in entry.trig.items()],
                   "validated": entry.validated, "problems": [p.to_dict() for p in entry.problems],
                   "origins": entry.origins if entry.problems else {}}
-        _atomic_write(self.folder / f"{entry.slug}.json", json.dumps(record, sort_keys=True).encode())
+        _atomic_write(self.folder / f"{entry.slug}{self.SUFFIX}",
+                      [orjson.dumps(record, option=orjson.OPT_SORT_KEYS), b"\n", entry.nquads, *entry.trig.values()])
 
     def inferred(self, key: str) -> bytes | object | None:
         """The entailments (N-Quads) of the last build whose inputs hashed to ``key`` (the reasoner need not run
@@ -122,19 +133,23 @@ class ArticleCache:
         _atomic_write(meta, json.dumps({"key": key, "in_state": nquads is None}).encode())
 
     def prune(self, keep: set[str]) -> None:
-        """Remove the entries of articles that are gone."""
+        """Remove the entries of articles that are gone, entries in an older layout, and what a build that was
+        stopped left half-written (builds take a lock: none is writing now)."""
         try:
             entries = list(os.scandir(self.folder))
         except FileNotFoundError:
             return
         for entry in entries:
-            stem = entry.name.rsplit(".", 1)[0]
-            if stem not in keep and not entry.name.startswith("."):
+            stem, suffix = os.path.splitext(entry.name)
+            if entry.name.startswith(".") or suffix != self.SUFFIX or stem not in keep:
                 Path(entry.path).unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+def _atomic_write(path: Path, data: bytes | list[bytes]) -> None:
+    """Write ``data`` (bytes, or byte strings one after the other) to a temporary file beside ``path``, then
+    rename it into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # one writer a file at a time (the build lock)
+    chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
+    with open(tmp, "wb") as handle:
+        handle.writelines(chunks)
     os.replace(tmp, path)

@@ -170,7 +170,7 @@ class _Build:
     is read from the store and hashed."""
 
     def __init__(self, project: Project, ns: Namespaces, names: list[str] | None) -> None:
-        folder = self.folder = project.current.resolve()
+        self.folder = project.current.resolve()
         self.ns = ns
         self.store = open_store(project)
         known = graph_names(self.store)

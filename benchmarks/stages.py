@@ -1,0 +1,91 @@
+"""Where compiling one article goes, stage by stage: CPU milliseconds per article in one process (no workers),
+over the first N articles of a project (prints figures; nothing is asserted).
+
+    python benchmarks/stages.py PROJECT [--articles N] [--rounds R]
+
+The stages are those a build's workers run for each article: load (YAML and the fact sheet's checks), emit (the
+quads), files (N-Quads and TriG blocks), SHACL (kg's validator: its index of the article, the shapes, the
+SPARQL-based constraints) and the reasoning's contribution (kg.modular). Each figure is the smallest of R rounds
+(this machine's timings vary by tens of percent from round to round; the smallest is the least disturbed).
+It runs the validator's steps one by one through its private methods, as Validator.validate runs them.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.articles import load_article, output_prefixes
+from kg.builder import article_names
+from kg.config import Project, namespaces
+from kg.emit import emit_terms
+from kg.modular import Modular
+from kg.ontology import load_ontology
+from kg.rdfutil import trig_blocks_of_nquads
+from kg.rules import compile_rules
+from kg.validate import _index, compile_shapes
+
+STAGES = ("load", "emit", "files", "shacl index", "shacl shapes", "shacl sparql", "reasoning")
+
+
+def one_round(project: Project, names: list[str]) -> dict[str, float]:
+    ns = namespaces()
+    sources = load_ontology(project, ns)
+    validator = compile_shapes(sources.shapes, sources.ontology)
+    validator.validate([])  # indexes the ontology once, as a build's first article does (Validator._base)
+    modular = Modular(compile_rules(sources.ontology), ns.ids, ns.inferred_graph)
+    prefixes = output_prefixes(ns)
+    spent: dict[str, float] = defaultdict(float)
+    clock = time.process_time
+    for name in names:
+        started = clock()
+        sheet = load_article(project, project.articles_dir / name, sources)
+        loaded = clock()
+        terms = emit_terms(sheet, ns)
+        quads = [ox.Quad(*t) for t in terms]
+        emitted = clock()
+        trig_blocks_of_nquads(ox.serialize(quads, format=ox.RdfFormat.N_QUADS), prefixes)
+        written = clock()
+        data = _index((t[:3] for t in terms), validator.schema, validator._base)
+        indexed = clock()
+        pending: list = []
+        for shape in validator.roots:
+            if not shape.deactivated:
+                for focus in validator._targets(shape, data):
+                    validator._results(shape, focus, data, pending)
+        shaped = clock()
+        if pending:
+            validator._run_sparql(pending, data)
+        checked = clock()
+        modular.contribution(name, terms)
+        reasoned = clock()
+        for stage, (a, b) in zip(STAGES, [(started, loaded), (loaded, emitted), (emitted, written),
+                                          (written, indexed), (indexed, shaped), (shaped, checked),
+                                          (checked, reasoned)], strict=True):
+            spent[stage] += b - a
+    return {stage: 1000 * spent[stage] / len(names) for stage in STAGES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--articles", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    project = Project(args.project.resolve())
+    names = article_names(project)[:args.articles]
+    best: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for stage, ms in one_round(project, names).items():
+            best[stage] = min(best.get(stage, ms), ms)
+    print(f"compiling {len(names)} articles of {args.project}, CPU ms per article (smallest of {args.rounds} rounds):")
+    for stage in STAGES:
+        print(f"  {stage:14s} {best[stage]:6.2f}")
+    print(f"  {'total':14s} {sum(best.values()):6.2f}")
+
+
+if __name__ == "__main__":
+    main()
