@@ -133,22 +133,22 @@ class ArticleCache:
         _atomic_write(meta, json.dumps({"key": key, "in_state": nquads is None}).encode())
 
     def prune(self, keep: set[str]) -> None:
-        """Remove the entries of articles that are gone, entries in an older layout, and what a build that was
-        stopped left half-written (builds take a lock: none is writing now)."""
+        """Remove the entries of articles that are gone and entries in an older layout (not the temporary files
+        being written: `kg check` compiles, so writes here, without the build's lock)."""
         try:
             entries = list(os.scandir(self.folder))
         except FileNotFoundError:
             return
         for entry in entries:
             stem, suffix = os.path.splitext(entry.name)
-            if entry.name.startswith(".") or suffix != self.SUFFIX or stem not in keep:
+            if not entry.name.startswith(".") and (suffix != self.SUFFIX or stem not in keep):
                 Path(entry.path).unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes | list[bytes]) -> None:
     """Write ``data`` (bytes, or byte strings one after the other) to a temporary file beside ``path``, then
     rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # one writer a file at a time (the build lock)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # per process: two may write one entry at once
     chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
     with open(tmp, "wb") as handle:
         handle.writelines(chunks)
