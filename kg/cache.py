@@ -90,8 +90,8 @@ class ArticleCache:
             for graph, size in record["trig"]:
                 trig[graph] = data[at:at + size]
                 at += size
-            if at != len(data) or len(nquads) != record["nq"]:
-                return None  # cut short
+            if at != len(data):
+                return None  # cut short, or longer than its record says
             return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities, nquads, trig,
                                  record.get("origins", {}), problems, bool(record.get("validated")))
         except (OSError, ValueError, KeyError, AttributeError, TypeError):

@@ -10,7 +10,7 @@ from .config import Namespaces
 from .factsheet import FactSheet, Item, Span, Value
 from .ontology import RDF, RDFS, XSD
 
-__all__ = ["Minter", "emit_article", "emit_terms", "origins"]
+__all__ = ["Minter", "emit_terms", "origins"]
 
 _TYPE = ox.NamedNode(RDF + "type")
 _LABEL = ox.NamedNode(RDFS + "label")
@@ -36,15 +36,11 @@ class Minter:
         return ox.NamedNode(self.ns.article(self.sheet.slug))
 
 
-def emit_article(sheet: FactSheet, ns: Namespaces) -> list[ox.Quad]:
-    """All quads of one article: its article graph and its claims graph."""
-    return [ox.Quad(*terms) for terms in emit_terms(sheet, ns)]
-
-
 def emit_terms(sheet: FactSheet, ns: Namespaces) -> list[tuple]:
-    """:func:`emit_article`'s quads as (subject, predicate, object, graph) tuples of terms, in the same order: what
-    the validator and the reasoner read (taking terms out of an ox.Quad makes new objects each time). The graph
-    is one of two objects, the article graph's and the claims graph's, so it can be told by identity."""
+    """All quads of one article, its article graph and its claims graph, as (subject, predicate, object, graph)
+    tuples of terms (``ox.Quad(*terms)`` makes a quad): what the validator and the reasoner read, since taking
+    terms out of an ox.Quad makes new objects each time. The graph is one of two objects, the article graph's and
+    the claims graph's, so it can be told by identity."""
     mint = Minter(ns, sheet)
     kg = ns.term
     main = ox.NamedNode(ns.article_graph(sheet.slug))

@@ -458,20 +458,29 @@ class Validator:
     def validate(self, triples: Iterable[ox.Triple | ox.Quad | tuple]) -> list[ShaclResult]:
         """Validate a data graph (the ontology is read with it, as pyshacl's ont_graph is mixed in): its triples
         as ox.Triple (or ox.Quad, whose graph is not read) or (subject, predicate, object) tuples of terms."""
-        if self._base is None:
-            self._base = _index(self.ontology, self.schema)
-        data = _index(triples, self.schema, self._base)
-        results: list[ShaclResult] = []
-        sparql = []
-        for shape in self.roots:
-            if shape.deactivated:
-                continue
-            focus_nodes = self._targets(shape, data)
-            for focus in focus_nodes:
-                results += self._results(shape, focus, data, sparql)
+        data = self.index(triples)
+        results, sparql = self.shape_results(data)
         if sparql:
             results += self._run_sparql(sparql, data)
         return results
+
+    # the steps of validate, each alone (benchmarks/stages.py times them)
+    def index(self, triples: Iterable[ox.Triple | ox.Quad | tuple]) -> _Data:
+        """The data's indexes, the ontology's (made once) read through them."""
+        if self._base is None:
+            self._base = _index(self.ontology, self.schema)
+        return _index(triples, self.schema, self._base)
+
+    def shape_results(self, data: _Data) -> tuple[list[ShaclResult], list]:
+        """The results of every shape but the SPARQL-based constraints, and those constraints pending (shape,
+        constraint, focus node) for _run_sparql."""
+        results: list[ShaclResult] = []
+        sparql: list = []
+        for shape in self.roots:
+            if not shape.deactivated:
+                for focus in self._targets(shape, data):
+                    results += self._results(shape, focus, data, sparql)
+        return results, sparql
 
     def _targets(self, shape: _Shape, data: _Data) -> set:
         nodes: set = set()

@@ -47,30 +47,40 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
+def _line_mapping(node: yaml.MappingNode, build, path: str) -> LineDict:
+    """A mapping node as a LineDict, its keys and values made by ``build`` (one node -> its value)."""
     result = LineDict()
     result.line = node.start_mark.line + 1
-    result.lines = {}
+    lines = result.lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = build(key_node)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            raise InputError(f"key {key!r} is not text", path=loader.path, line=line,
-                             hint="write keys as plain words")
+            raise InputError(f"key {key!r} is not text", path=path, line=line, hint="write keys as plain words")
         if key in result:
-            raise InputError(f"duplicate key '{key}' (first given at line {result.lines[key]})",
-                             path=loader.path, line=line, hint="keep one of them")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = line
+            raise InputError(f"duplicate key '{key}' (first given at line {lines[key]})", path=path, line=line,
+                             hint="keep one of them")
+        result[key] = build(value_node)
+        lines[key] = line
     return result
 
 
-def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+def _line_sequence(node: yaml.SequenceNode, build) -> LineList:
+    """A sequence node as a LineList, its elements made by ``build``."""
+    result = LineList(build(child) for child in node.value)
     result.line = node.start_mark.line + 1
     result.lines = [child.start_mark.line + 1 for child in node.value]
     return result
+
+
+# PyYAML's construction (documents with other collection tags, see _Builder) makes the same containers
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    return _line_mapping(node, lambda n: loader.construct_object(n, deep=True), loader.path)
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    return _line_sequence(node, lambda n: loader.construct_object(n, deep=True))
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
@@ -104,43 +114,19 @@ class _Builder:
         made = self.made.get(key, self)
         if made is not self:
             return made
-        if cls is yaml.MappingNode and tag == _MAP:
-            if key in self.making:
-                raise yaml.constructor.ConstructorError(None, None, "found unconstructable recursive node",
-                                                        node.start_mark)
-            self.making.add(key)
-            result = self._mapping(node)
-        elif cls is yaml.SequenceNode and tag == _SEQ:
-            if key in self.making:
-                raise yaml.constructor.ConstructorError(None, None, "found unconstructable recursive node",
-                                                        node.start_mark)
-            self.making.add(key)
-            result = LineList(self.build(child) for child in node.value)
-            result.line = node.start_mark.line + 1
-            result.lines = [child.start_mark.line + 1 for child in node.value]
-        else:
+        if not (cls is yaml.MappingNode and tag == _MAP or cls is yaml.SequenceNode and tag == _SEQ):
             raise _Unusual
+        if key in self.making:
+            raise yaml.constructor.ConstructorError(None, None, "found unconstructable recursive node",
+                                                    node.start_mark)
+        self.making.add(key)
+        if cls is yaml.MappingNode:
+            self.loader.flatten_mapping(node)
+            result = _line_mapping(node, self.build, self.loader.path)
+        else:
+            result = _line_sequence(node, self.build)
         self.making.discard(key)
         self.made[key] = result
-        return result
-
-    def _mapping(self, node: yaml.MappingNode) -> LineDict:
-        loader = self.loader
-        loader.flatten_mapping(node)
-        result = LineDict()
-        result.line = node.start_mark.line + 1
-        lines = result.lines = {}
-        for key_node, value_node in node.value:
-            key = self.build(key_node)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, str):
-                raise InputError(f"key {key!r} is not text", path=loader.path, line=line,
-                                 hint="write keys as plain words")
-            if key in result:
-                raise InputError(f"duplicate key '{key}' (first given at line {lines[key]})",
-                                 path=loader.path, line=line, hint="keep one of them")
-            result[key] = self.build(value_node)
-            lines[key] = line
         return result
 
 
