@@ -2,8 +2,9 @@
 
 Entities (outlets, officials, researchers, places) are drawn from shared pools with a skewed (Zipf-like)
 distribution, so the same entity recurs across many articles, always with the same id, type and label.
-Each article has claims with attribution chains and verdicts, threatened and prescribed penalties, hedged
-quantities, events with places and times — roughly a hundred triples per article.
+Each article has claims with attribution chains, verdicts and (some) a state-media denial that contradicts them,
+threatened penalties, hedged quantities, events with places and weekdays, the positions of the people who judge
+the claims — about three hundred triples per article with the inferred ones.
 
     python benchmarks/corpus.py OUT_DIR --articles 100 --seed 7
 """
@@ -88,6 +89,7 @@ def add_threat(art: Article, index: int, act: str) -> None:
     weekday = rng.choice(WEEKDAYS)
     sentence = (f"On {weekday}, {outlet}, citing residents of {town} in {region} (case {art.number}-{index}), "
                 f"reported that authorities warned that anyone caught {act} would face {words}.")
+    on_day = "\n\n".join(art.sentences).count(f"On {weekday},") + 1  # the how-manieth "On Monday" of the text
     art.sentences.append(sentence)
     o = art.entity(slugify(outlet), "NewsOutlet", outlet, outlet)
     r = art.entity(slugify(region), "Region", region, region, ("    locatedIn: north-korea",))
@@ -106,7 +108,11 @@ def add_threat(art: Article, index: int, act: str) -> None:
         f"        evidence: [{q(f'anyone caught {act} would face {words}')}]",
         f"      - id: {cid}-warning", "        type: Warning", f"        label: {q('warning about ' + act)}",
         "        hasOrganizer: nk-authorities", f"        occurredAt: {t}", f"        carries: {cid}-penalty",
+        f"        hasTime: {cid}-day",
         f"        evidence: [{q(f'authorities warned that anyone caught {act}')}]",
+        f"      - id: {cid}-day", "        type: TimeReference", f"        label: {q(weekday)}",
+        f"        statedAs: {q(weekday)}", f"        dayOfWeek: {weekday}", "        precision: weekday",
+        f"        evidence: [{{quote: {q(f'On {weekday}')}, occurrence: {on_day}}}]",
         "    attributions:",
         f"      - id: {cid}-residents", f"        agent: {sid}", "        cue: citing", "        factuality: CT+",
         f"        evidence: [{q(f'citing residents of {town} in {region} (case {art.number}-{index})')}]",
@@ -115,6 +121,8 @@ def add_threat(art: Article, index: int, act: str) -> None:
     ])
     if rng.random() < 0.5:
         add_verdict(art, cid, index)
+    if rng.random() < 0.2:
+        add_denial(art, cid, index, act, town)
 
 
 def add_verdict(art: Article, cid: str, index: int) -> None:
@@ -123,10 +131,26 @@ def add_verdict(art: Article, cid: str, index: int) -> None:
     person, verdict = f"{first} {last}", rng.choice(["unconfirmed", "disputed", "confirmed"])
     sentence = f"{person}, {title} at {ngo}, said the reports of case {art.number}-{index} were {verdict}."
     art.sentences.append(sentence)
-    pid = art.entity(slugify(person), "Person", person, person)
+    position = f"{slugify(person)}-position"
+    if slugify(person) not in art.entities:  # one position per person and article (the first that names them)
+        art.facts.append([f"  - id: {position}", "    type: Position", f"    label: {q(f'{title} at {ngo}')}",
+                          f"    positionTitle: {q(title)}", f"    positionAt: {slugify(ngo)}",
+                          f"    evidence: [{q(f'{person}, {title} at {ngo}, said the reports of case {art.number}-{index}')}]"])
+    pid = art.entity(slugify(person), "Person", person, person, (f"    holdsPosition: {position}",))
     art.entity(slugify(ngo), "NGO", ngo, ngo)
     art.claims[-1] += [f"      - agent: {pid}", "        cue: said", f"        verdict: {verdict}",
                        f"        evidence: [{q(f'said the reports of case {art.number}-{index} were {verdict}')}]"]
+
+
+def add_denial(art: Article, cid: str, index: int, act: str, town: str) -> None:
+    """State media deny the warning: a claim of their own that contradicts the reported one."""
+    sentence = f"State media outlet KCNA denied that any warning about {act} was issued in {town} (case {art.number}-{index})."
+    art.sentences.append(sentence)
+    art.entity("kcna", "StateMedia", "Korea Central News Agency", "KCNA")
+    art.claims.append([
+        f"  - id: {cid}-denial", f"    content: {q(f'No warning about {act} was issued in {town}.')}",
+        "    attributions:", "      - agent: kcna", "        cue: denied", "        factuality: CT+",
+        f"        evidence: [{q(sentence[:-1])}]", f"    contradicts: [{cid}]"])
 
 
 def add_quantity(art: Article, index: int) -> None:
