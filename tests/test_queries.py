@@ -222,6 +222,55 @@ def test_stored_query_answers_the_seed(name: str, seed_build: Path, sheet) -> No
     ORACLES[name](seed_build, *sheet)
 
 
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A generated corpus of 30 articles, built (rules included), with its fact sheets: outlets, NGOs and state
+    media recur across articles, so their labels are in many graphs."""
+    import sys
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus import generate
+
+    project = generate(tmp_path_factory.mktemp("corpus") / "corpus", articles=30, seed=5, template=ROOT)
+    run_kg("--root", str(project), "build", check=True)
+    compiled = compile_project(Project(project))
+    return project, compiled.sheets, compiled.ontology.index
+
+
+def test_queries_answer_each_fact_of_every_article_once(corpus) -> None:
+    """Across articles that describe the same organizations (each with its label in every article's graph), the
+    stored queries give what every article's fact sheet says, each related node under its one label. Written with
+    the labels joined as paths, people and conflicting-claims took each label copy on every row before their
+    DISTINCT: 10 s and 444 s for 1k articles."""
+    project, sheets, index = corpus
+    positions, pairs, times, sources = set(), set(), set(), {}
+    for sheet in sheets:
+        for person in items_of(sheet, index, "Person"):
+            for position in person.props.get(KG + "holdsPosition", []):
+                pos = sheet.items[position.value]
+                org = sheet.items[pos.props[KG + "positionAt"][0].value].label
+                positions.add((iri(sheet, person.id), pos.props[KG + "positionTitle"][0].value, org))
+        for claim in sheet.claims.values():
+            for other in claim.contradicts:
+                pairs |= {(iri(sheet, claim.id), iri(sheet, other)), (iri(sheet, other), iri(sheet, claim.id))}
+            for a in claim.attributions:
+                sources[iri(sheet, a.agent)] = sheet.items[a.agent].label
+        for event in items_of(sheet, index, "Event"):
+            for time in event.props.get(KG + "hasTime", []):
+                times.add((iri(sheet, event.id), sheet.items[time.value].props[KG + "statedAs"][0].value))
+    assert len({p[0] for p in positions}) > 3 and len(pairs) > 4 and len(times) > 30, "the corpus has them"
+
+    people = rows(project, "people")
+    assert {(r["person"], r["detail"], r["target"]) for r in people if r["relation"] == "position"} == positions
+    conflicts = rows(project, "conflicting-claims")
+    assert {(r["claim"], r["otherClaim"]) for r in conflicts} == pairs
+    kcna = NS.entity("kcna")
+    assert {r["source"] for r in conflicts} <= set(sources.values()) and kcna in sources
+    timeline = rows(project, "timeline")
+    assert {(r["event"], r["when"]) for r in timeline if "when" in r} == times
+    for got in (people, conflicts, timeline):
+        assert len({tuple(sorted(r.items())) for r in got}) == len(got), "each row once"
+
+
 # -- parameters are bound as single terms ---------------------------------------------------------------
 
 INJECTIONS = ['"} ; DROP ALL ; #', "<x> ?p ?o", "it's \"quoted\"", "two\nlines", "\\u003E", "} UNION { ?s ?p ?o"]
