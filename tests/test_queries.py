@@ -415,9 +415,15 @@ def test_sort_rows_follows_sparql_order_or_declines() -> None:
     assert sort_rows(rows, [("x", True)]) == [rows[0], rows[1], rows[5], rows[3], rows[4], rows[2]]
     assert sort_rows([{"x": lit("b")}, {"x": lit("a")}, {"x": lit("B")}], [("x", False)]) == \
         [{"x": lit("B")}, {"x": lit("a")}, {"x": lit("b")}]
+    days = [{"x": lit("2015-10-20", "date")}, {"x": ox.NamedNode("http://e/a")}, {"x": lit("0999-12-31", "date")},
+            {}, {"x": lit("1953-07-27", "date")}]  # as the store orders them (checked with Oxigraph)
+    assert sort_rows(days, [("x", False)]) == [days[3], days[1], days[2], days[4], days[0]]
     declined = [[{"x": lit("1", "integer")}, {"x": lit("a")}],  # numbers and strings
                 [{"x": lit("1", "integer")}, {"x": lit("1.0", "decimal")}],  # equal values, two terms
-                [{"x": ox.BlankNode("b0")}], [{"x": ox.Literal("a", language="en")}], [{"x": lit("2020", "gYear")}]]
+                [{"x": ox.BlankNode("b0")}], [{"x": ox.Literal("a", language="en")}], [{"x": lit("2020", "gYear")}],
+                [{"x": lit("2015-10-20", "date")}, {"x": lit("a")}],  # dates and strings
+                [{"x": lit("2015-10-20Z", "date")}], [{"x": lit("2015-02-30", "date")}],  # zoned, invalid
+                [{"x": lit("12015-01-01", "date")}]]
     for case in declined:
         assert sort_rows(case, [("x", False)]) is None, case
 
