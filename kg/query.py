@@ -319,54 +319,64 @@ def _plain_date(text: str) -> bool:
     return True
 
 
+_STRING_TYPE, _DATE_TYPE = ox.NamedNode(XSD + "string"), ox.NamedNode(XSD + "date")
+_NUMERIC_TYPES = frozenset(ox.NamedNode(name) for name in _NUMERIC)
+
+
 def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict] | None:
     """The rows in SPARQL ORDER BY order (unbound, then IRIs, then literals; IRIs and plain strings by code
     point, numbers by value, dates by day), or None when a sort column holds values whose relative order SPARQL
     leaves to the store: blank nodes, language-tagged or other typed literals, dates with a time zone or outside
     years 0001-9999, two kinds of literal in one column, or two different numerals of equal value. (A declined
-    sort costs the query a second run, sorted by the store.)"""
+    sort costs the query a second run, sorted by the store.)
+
+    Each column's keys are made in the same pass that checks its values, and the rows are sorted as positions
+    (each term's attributes read once: every read makes a new Python object)."""
     columns = []
     for name, descending in keys:
-        kinds, numbers = set(), {}
+        column, kind, numbers = [], None, {}
         for row in rows:
             term = row.get(name)
             if term is None:
+                column.append(_UNBOUND_KEY)
                 continue
-            if isinstance(term, ox.NamedNode):
-                kinds.add("iri")
-            elif isinstance(term, ox.Literal) and term.language is None and term.datatype.value == XSD + "string":
-                kinds.add("string")
-            elif isinstance(term, ox.Literal) and term.language is None and term.datatype.value == XSD + "date":
-                if not _plain_date(term.value):  # zoned dates compare by instant; invalid ones not as dates
+            cls = type(term)
+            if cls is ox.NamedNode:
+                column.append((1, term.value))
+                continue
+            if cls is not ox.Literal or term.language is not None:
+                return None
+            datatype = term.datatype
+            if datatype == _STRING_TYPE:
+                this, key = "string", (2, term.value)
+            elif datatype == _DATE_TYPE:
+                this, key = "date", (2, term.value)
+                if not _plain_date(key[1]):  # zoned dates compare by instant; invalid ones not as dates
                     return None
-                kinds.add("date")
-            elif isinstance(term, ox.Literal) and term.language is None and term.datatype.value in _NUMERIC:
-                kinds.add("number")
+            elif datatype in _NUMERIC_TYPES:
+                this = "number"
                 try:
                     value = Decimal(term.value)
                 except ArithmeticError:
                     return None
                 if not value.is_finite() or numbers.setdefault(value, term) != term:
                     return None
+                key = (2, value)
             else:
                 return None
-        if len(kinds - {"iri"}) > 1:
-            return None
-        columns.append((name, descending))
+            if kind != this:
+                if kind is not None:  # two kinds of literal in one column
+                    return None
+                kind = this
+            column.append(key)
+        columns.append((column, descending))
+    order = list(range(len(rows)))
+    for column, descending in reversed(columns):  # stable sorts, last key first
+        order.sort(key=column.__getitem__, reverse=descending)
+    return [rows[i] for i in order]
 
-    def key_of(term) -> tuple:
-        if term is None:
-            return (0,)
-        if isinstance(term, ox.NamedNode):
-            return (1, term.value)
-        if term.datatype.value in _NUMERIC:
-            return (2, Decimal(term.value))
-        return (2, term.value)
 
-    ordered = list(rows)
-    for name, descending in reversed(columns):  # stable sorts, last key first
-        ordered.sort(key=lambda row, n=name: key_of(row.get(n)), reverse=descending)
-    return ordered
+_UNBOUND_KEY = (0,)
 
 
 _LEXEME = re.compile(_OPAQUE + r"""|(?<![?$\w])WHERE\b|\{""", re.IGNORECASE)

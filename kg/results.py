@@ -5,6 +5,7 @@ import csv
 import io
 import json
 
+import orjson
 import pyoxigraph as ox
 
 from .config import Namespaces
@@ -91,8 +92,9 @@ def format_result(result: QueryResult, fmt: str, ns: Namespaces, *, width: int |
 
 def _json(result: QueryResult, ns, width) -> str:
     bindings = [{k: _json_term(v) for k, v in row.items()} for row in result.rows]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False, indent=1) + "\n"
+    # orjson: json.dumps with an indent runs its encoder in Python (3.3 s for 60k rows of 8 columns)
+    return orjson.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
+                        option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8")
 
 
 def _csv(result: QueryResult, ns, width) -> str:
