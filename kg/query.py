@@ -302,10 +302,13 @@ def split_order_by(text: str) -> tuple[str, list[tuple[str, bool]]] | None:
     return text[:found.start()] + text[position + offset:], keys
 
 
+#: Numbers kg sorts itself, by exact value: not xsd:float or xsd:double, which the store compares as binary
+#: floating point (0.1 as a float equals 0.10000000149011612 as a double there; 1e400 is infinity).
 _NUMERIC = {XSD + name for name in (
-    "integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
+    "integer", "decimal", "int", "long", "short", "byte", "nonNegativeInteger",
     "nonPositiveInteger", "negativeInteger", "positiveInteger", "unsignedInt", "unsignedLong", "unsignedShort",
     "unsignedByte")}
+_NUMERAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")  # what else Decimal() reads ("1_000", " 1") is ill-typed
 
 
 def _plain_date(text: str) -> bool:
@@ -354,11 +357,10 @@ def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict] | No
                 if not _plain_date(key[1]):  # zoned dates compare by instant; invalid ones not as dates
                     return None
             elif datatype in _NUMERIC_TYPES:
-                this = "number"
-                try:
-                    value = Decimal(term.value)
-                except ArithmeticError:
+                this, lexical = "number", term.value
+                if not _NUMERAL.fullmatch(lexical):
                     return None
+                value = Decimal(lexical)
                 if not value.is_finite() or numbers.setdefault(value, term) != term:
                     return None
                 key = (2, value)
