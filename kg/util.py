@@ -58,8 +58,11 @@ class ByteChunks(io.RawIOBase):
 
 
 #: N-Quads per load: Oxigraph's bulk loader holds what one call loads in memory while it sorts it (1.7 GiB for 3M
-#: quads in one call here, ~0.4 GiB in calls of 100 MB; a few seconds slower in all).
-LOAD_BYTES = 100 * 1024 * 1024
+#: quads in one call here; above what the build holds, ~0.3-0.4 GiB in calls of 100 MB, ~0.16-0.18 in calls of 50 MB). A
+#: full build of 10k synthetic articles peaked at 1988 MiB with 100 MB, 1757-1779 MiB with 50 MB (its main process
+#: holds every article's output meanwhile), with no difference in build time or query speed beyond this machine's
+#: noise (the store is compacted after loading).
+LOAD_BYTES = 50 * 1024 * 1024
 
 
 def load_nquads(store, chunks: Iterable, *, bulk: bool) -> None:
