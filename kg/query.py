@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pyoxigraph as ox
 from .config import DEFAULT_BASE_IRI, Namespaces, Project
 from .errors import QueryError
 from .ontology import XSD
-from .rdfutil import kg_prefixes
+from .rdfutil import kg_prefixes, lexical_pattern, well_formed
 
 __all__ = ["Param", "StoredQuery", "QueryResult", "load_queries", "find_query", "parse_query_text",
            "bind_params", "resolve_ids", "open_store", "run_local", "query_form", "with_bindings"]
@@ -308,30 +307,17 @@ _NUMERIC = {XSD + name for name in (
     "integer", "decimal", "int", "long", "short", "byte", "nonNegativeInteger",
     "nonPositiveInteger", "negativeInteger", "positiveInteger", "unsignedInt", "unsignedLong", "unsignedShort",
     "unsignedByte")}
-_NUMERAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")  # what else Decimal() reads ("1_000", " 1") is ill-typed
-
-
-def _plain_date(text: str) -> bool:
-    """A valid xsd:date without a time zone, YYYY-MM-DD (its order as text is the order of the days)."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-_STRING_TYPE, _DATE_TYPE = ox.NamedNode(XSD + "string"), ox.NamedNode(XSD + "date")
+_STRING_TYPE, _DATE_TYPE, _DECIMAL_TYPE = (ox.NamedNode(XSD + name) for name in ("string", "date", "decimal"))
 _NUMERIC_TYPES = frozenset(ox.NamedNode(name) for name in _NUMERIC)
+_UNBOUND_KEY = (0,)
 
 
 def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict] | None:
     """The rows in SPARQL ORDER BY order (unbound, then IRIs, then literals; IRIs and plain strings by code
     point, numbers by value, dates by day), or None when a sort column holds values whose relative order SPARQL
-    leaves to the store: blank nodes, language-tagged or other typed literals, dates with a time zone or outside
-    years 0001-9999, two kinds of literal in one column, or two different numerals of equal value. (A declined
-    sort costs the query a second run, sorted by the store.)
+    leaves to the store: blank nodes, language-tagged or other typed literals, ill-typed numbers or dates, dates
+    with a time zone or a year outside 0000-9999, two kinds of literal in one column, or two different numerals of
+    equal value. (A declined sort costs the query a second run, sorted by the store.)
 
     Each column's keys are made in the same pass that checks its values, and the rows are sorted as positions
     (each term's attributes read once: every read makes a new Python object)."""
@@ -354,11 +340,15 @@ def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict] | No
                 this, key = "string", (2, term.value)
             elif datatype == _DATE_TYPE:
                 this, key = "date", (2, term.value)
-                if not _plain_date(key[1]):  # zoned dates compare by instant; invalid ones not as dates
+                # YYYY-MM-DD (a zoned date compares by instant), valid (an invalid one is not compared as a date)
+                if len(key[1]) != 10 or not well_formed(term):
                     return None
             elif datatype in _NUMERIC_TYPES:
                 this, lexical = "number", term.value
-                if not _NUMERAL.fullmatch(lexical):
+                # a numeral of its type (what else Decimal() reads, "1.5" as an integer, "1_000", " 1", is
+                # ill-typed: the store does not compare it as a number)
+                numeral = lexical_pattern(XSD + ("decimal" if datatype == _DECIMAL_TYPE else "integer"))
+                if not numeral.fullmatch(lexical) or not well_formed(term):
                     return None
                 value = Decimal(lexical)
                 if not value.is_finite() or numbers.setdefault(value, term) != term:
@@ -376,9 +366,6 @@ def sort_rows(rows: list[dict], keys: list[tuple[str, bool]]) -> list[dict] | No
     for column, descending in reversed(columns):  # stable sorts, last key first
         order.sort(key=column.__getitem__, reverse=descending)
     return [rows[i] for i in order]
-
-
-_UNBOUND_KEY = (0,)
 
 
 _LEXEME = re.compile(_OPAQUE + r"""|(?<![?$\w])WHERE\b|\{""", re.IGNORECASE)

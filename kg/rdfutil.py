@@ -1,13 +1,16 @@
 """Small RDF helpers shared by the stages: deterministic ordering and serialization, blank-node labels."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import date
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
 __all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS",
-           "trig_header", "trig_blocks", "trig_blocks_of_nquads", "nquads_by_graph"]
+           "trig_header", "trig_blocks", "trig_blocks_of_nquads", "nquads_by_graph", "lexical_pattern", "well_formed"]
 
 PREFIXES = {
     "kg": "https://w3id.org/kgnews/ontology#",
@@ -152,3 +155,51 @@ def to_rdflib(triples):
     for t in triples:
         graph.add((_rdflib_term(t.subject), _rdflib_term(t.predicate), _rdflib_term(t.object)))
     return graph
+
+
+# -- literals: which lexical forms are valid for the datatypes the shapes name (kg.validate's datatype checks;
+# kg.query's own sort takes only values the store reads as such)
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+_TZ = r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?"
+_LEXICAL = {  # compiled when first asked for (kg query imports this module)
+    _XSD + "boolean": r"true|false|1|0",
+    _XSD + "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
+    _XSD + "integer": r"[+-]?\d+",
+    _XSD + "nonNegativeInteger": r"\+?\d+|-0+",
+    _XSD + "positiveInteger": r"\+?0*[1-9]\d*",
+    _XSD + "gYear": r"-?([1-9]\d{4,}|\d{4})" + _TZ,
+    _XSD + "gYearMonth": r"-?([1-9]\d{4,}|\d{4})-(0[1-9]|1[0-2])" + _TZ,
+    _XSD + "gMonth": r"--(0[1-9]|1[0-2])" + _TZ,
+    _XSD + "gMonthDay": r"--(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" + _TZ,
+    _XSD + "date": r"-?([1-9]\d{4,}|\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" + _TZ,
+}
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+@cache
+def lexical_pattern(datatype: str) -> re.Pattern | None:
+    """The valid lexical forms of a datatype, or None for a datatype without a rule here."""
+    source = _LEXICAL.get(datatype)
+    return None if source is None else re.compile(source)
+
+
+def well_formed(literal: ox.Literal) -> bool:
+    """Whether the literal's lexical form is valid for its datatype (datatypes without a rule are accepted)."""
+    datatype, text = literal.datatype.value, literal.value
+    pattern = lexical_pattern(datatype)
+    if pattern is None:
+        return True
+    if not pattern.fullmatch(text):
+        return False
+    if datatype == _XSD + "date":
+        year, month, day = (int(x) for x in re.match(r"-?(\d+)-(\d+)-(\d+)", text).groups())
+        try:
+            date(year, month, day)
+        except ValueError:
+            return not 1 <= year <= 9999 and day <= _DAYS_IN_MONTH[month - 1]
+    if datatype == _XSD + "gMonthDay":
+        month, day = int(text[2:4]), int(text[5:7])
+        return day <= _DAYS_IN_MONTH[month - 1]
+    return True

@@ -11,7 +11,6 @@ requires the same results; `kg check --shacl pyshacl` still runs pyshacl.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ import pyoxigraph as ox
 
 from .errors import OntologyError
 from .ontology import RDF, RDFS, XSD
+from .rdfutil import well_formed
 from .util import reachable
 
 __all__ = ["ShaclResult", "Validator", "compile_shapes"]
@@ -52,46 +52,9 @@ class ShaclResult:
     shape: str
 
 
-# ---------------------------------------------------------------------------------------------------------
-# literals: which lexical forms are valid for the datatypes the shapes name
-
-_TZ = r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?"
-_LEXICAL = {
-    XSD + "boolean": re.compile(r"true|false|1|0"),
-    XSD + "decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
-    XSD + "integer": re.compile(r"[+-]?\d+"),
-    XSD + "nonNegativeInteger": re.compile(r"\+?\d+|-0+"),
-    XSD + "positiveInteger": re.compile(r"\+?0*[1-9]\d*"),
-    XSD + "gYear": re.compile(r"-?([1-9]\d{4,}|\d{4})" + _TZ),
-    XSD + "gYearMonth": re.compile(r"-?([1-9]\d{4,}|\d{4})-(0[1-9]|1[0-2])" + _TZ),
-    XSD + "gMonth": re.compile(r"--(0[1-9]|1[0-2])" + _TZ),
-    XSD + "gMonthDay": re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" + _TZ),
-    XSD + "date": re.compile(r"-?([1-9]\d{4,}|\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" + _TZ),
-}
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _NUMERIC = {XSD + n for n in ("decimal", "integer", "nonNegativeInteger", "positiveInteger", "int", "long",
                                "double", "float", "short", "byte", "negativeInteger", "nonPositiveInteger",
                                "unsignedInt", "unsignedLong")}
-
-
-def well_formed(literal: ox.Literal) -> bool:
-    """Whether the literal's lexical form is valid for its datatype (datatypes without a rule are accepted)."""
-    datatype, text = literal.datatype.value, literal.value
-    pattern = _LEXICAL.get(datatype)
-    if pattern is None:
-        return True
-    if not pattern.fullmatch(text):
-        return False
-    if datatype == XSD + "date":
-        year, month, day = (int(x) for x in re.match(r"-?(\d+)-(\d+)-(\d+)", text).groups())
-        try:
-            dt.date(year, month, day)
-        except ValueError:
-            return not 1 <= year <= 9999 and day <= _DAYS_IN_MONTH[month - 1]
-    if datatype == XSD + "gMonthDay":
-        month, day = int(text[2:4]), int(text[5:7])
-        return day <= _DAYS_IN_MONTH[month - 1]
-    return True
 
 
 def _number(term) -> Decimal | None:

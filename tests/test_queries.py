@@ -443,7 +443,7 @@ def test_sort_rows_follows_sparql_order_or_declines() -> None:
                 [{"x": lit("2015-10-20Z", "date")}], [{"x": lit("2015-02-30", "date")}],  # zoned, invalid
                 [{"x": lit("12015-01-01", "date")}],
                 [{"x": lit("0.1", "float")}, {"x": lit("0.10000000149011612", "double")}],  # binary floating point
-                [{"x": lit("1_000", "integer")}], [{"x": lit(" 1", "integer")}]]  # ill-typed
+                [{"x": lit("1_000", "integer")}], [{"x": lit(" 1", "integer")}], [{"x": lit("1.5", "integer")}]]  # ill-typed
     for case in declined:
         assert sort_rows(case, [("x", False)]) is None, case
 
