@@ -4,7 +4,8 @@
     python benchmarks/bench.py --articles 1000 10000
 
 For each size: full build without and with reasoning (load, mint, emit, SHACL, OWL rules, store, TriG),
-`kg check`, an incremental rebuild after one article changes, a cold `kg query` of every stored query, export to
+`kg check`, an incremental rebuild after one article changes, a cold `kg query` of every stored query (the first
+after the build, and again: the answer kept with the build), export to
 Turtle and N-Quads, `kg push` to a fresh local `oxigraph serve` (with the store's triple count checked against the
 build's) and again after one article changes (only what changed is sent), and a build with HermiT on a small corpus (what the rules replace); wall time and peak memory (max RSS
 of the command's process tree) of each. In the same run, three
@@ -236,11 +237,12 @@ def summary(size: int, results: dict[str, Figure], push_share: float) -> None:
     rebuild = results["incremental"][0]
     target(f"rebuild after one change <= {REBUILD_SECONDS:.0f} s",
            f"{verdict(rebuild, REBUILD_SECONDS, ' s')} ({rebuild:.2f} s)")
-    queries = {name.removeprefix("query "): figure[0] for name, figure in results.items() if name.startswith("query ")}
-    slowest = max(queries, key=queries.__getitem__)
-    over = sum(seconds > QUERY_SECONDS for seconds in queries.values())
-    target(f"cold query <= {QUERY_SECONDS} s each", f"{verdict(queries[slowest], QUERY_SECONDS, ' s')} "
-           f"(slowest {slowest} {queries[slowest]:.2f} s; {over} of {len(queries)} over)")
+    for prefix, when in (("query ", "first after a build"), ("again ", "asked again")):
+        queries = {name.removeprefix(prefix): figure[0] for name, figure in results.items() if name.startswith(prefix)}
+        slowest = max(queries, key=queries.__getitem__)
+        over = sum(seconds > QUERY_SECONDS for seconds in queries.values())
+        target(f"cold query <= {QUERY_SECONDS} s each, {when}", f"{verdict(queries[slowest], QUERY_SECONDS, ' s')} "
+               f"(slowest {slowest} {queries[slowest]:.2f} s; {over} of {len(queries)} over)")
     turtle = results["turtle"][0]
     target(f"export Turtle <= {TURTLE_SECONDS:.0f} s", f"{verdict(turtle, TURTLE_SECONDS, ' s')} ({turtle:.2f} s)")
     target(f"push >= {PUSH_SHARE:.0%} of raw GSP POST",
@@ -284,7 +286,9 @@ def queries(project: Path, results: dict[str, Figure]) -> None:
                   "entity": ["--param", "entity=north-korea"],
                   "evidence": ["--param", "item=https://w3id.org/kgnews/id/synthetic-00001/threat-1"]}.get(query, [])
         results[f"query {query}"] = measure(*kg(project, "query", query, *params, "-f", "csv"))
-        row(f"cold kg query {query}", *results[f"query {query}"])
+        row(f"cold kg query {query}", *results[f"query {query}"], "first after the build")
+        results[f"again {query}"] = measure(*kg(project, "query", query, *params, "-f", "csv"))
+        row(f"cold kg query {query} again", *results[f"again {query}"], "its answer kept with the build")
 
 
 def bench(size: int, reason_size: int, work: Path, rdflib_max: int) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import orjson
 import pyoxigraph as ox
 
+from .answers import carry_answers
 from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
 from .cache import IN_STATE, ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
 from .config import Namespaces, Project, namespaces
@@ -436,6 +437,8 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         manifest = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if compiled.store_update.get("same_quads"):  # the previous build's answers are this one's
+            compiled.store_update["answers_kept"] = carry_answers(compiled.previous.folder, staging)
         final = project.build_dir / f"gen-{time.time_ns()}-{os.getpid()}"
         staging.chmod(0o755)
         staging.rename(final)
@@ -500,14 +503,15 @@ def _write_store(compiled: Compiled, target: Path) -> None:
                 base_before, base_after = compiled.inferred_change  # only the entailments can differ
             else:  # the ontology, shapes and entailments, compared as lines
                 base_before, base_after = previous.base_nquads(), compiled.ontology_nquads + compiled.inferred_nquads
-            update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
-                         base_before=base_before, base_after=base_after)
+            altered = update_store(previous, target, drop_graphs=drop, load=[o.nquads for o in changed],
+                                   base_before=base_before, base_after=base_after)
             compiled.store_update = {"from_previous": True, "articles_loaded": len(changed),
-                                     "articles_dropped": len(set(before) - current)}
+                                     "articles_dropped": len(set(before) - current), "same_quads": not altered}
             return
         except (OSError, ValueError, SyntaxError):  # an unreadable previous build: load afresh
             shutil.rmtree(target, ignore_errors=True)
-    compiled.store_update = {"from_previous": False, "articles_loaded": len(compiled.outputs), "articles_dropped": 0}
+    compiled.store_update = {"from_previous": False, "articles_loaded": len(compiled.outputs), "articles_dropped": 0,
+                             "same_quads": False}
     store = ox.Store(str(target))
     store.bulk_extend(compiled.base)  # as quads: the blank nodes keep their labels
     store.bulk_load(compiled.inferred_nquads, format=ox.RdfFormat.N_QUADS)  # no blank nodes

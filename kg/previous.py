@@ -164,12 +164,13 @@ def _types(types: list[str]) -> frozenset[str]:
 
 
 def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable[str], load: list,
-                 base_before: bytes, base_after: bytes) -> None:
+                 base_before: bytes, base_after: bytes) -> bool:
     """Write at ``target`` the previous store with ``drop_graphs`` removed, the N-Quads chunks ``load`` added and
     the ontology/shapes/inferred quads changed from the N-Quads ``base_before`` to ``base_after`` (compared as
     lines: only what differs is parsed). The previous store is not touched: a checkpoint shares its immutable
-    files (hard links) and every change goes to new ones."""
+    files (hard links) and every change goes to new ones. Returns whether any quad can have changed."""
     ox.Store.read_only(str(previous.folder / "store")).backup(str(target))
+    drop_graphs = list(drop_graphs)
     store = ox.Store(str(target))
     try:
         for graph in drop_graphs:
@@ -182,3 +183,4 @@ def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable
         store.flush()
     finally:
         del store
+    return bool(drop_graphs or load or before != after)

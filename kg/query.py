@@ -15,7 +15,7 @@ from .ontology import XSD
 from .rdfutil import kg_prefixes, lexical_pattern, well_formed
 
 __all__ = ["Param", "StoredQuery", "QueryResult", "load_queries", "find_query", "parse_query_text",
-           "bind_params", "resolve_ids", "open_store", "run_local", "query_form", "with_bindings"]
+           "bind_params", "resolve_ids", "build_folder", "open_store", "run_local", "query_form", "with_bindings"]
 
 PARAM_TYPES = {
     "iri": None,
@@ -217,12 +217,24 @@ def query_form(text: str) -> str:
     return {"select": "select", "ask": "ask"}.get(match.group(1).lower(), "graph") if match else "select"
 
 
-def open_store(project: Project) -> ox.Store:
-    """The last good build's store, opened read-only (no re-parsing, safe beside other readers)."""
+def build_folder(project: Project) -> Path:
+    """The folder of the last good build (build/current resolved once: a build that swaps it meanwhile does not
+    change what this reader reads)."""
     path = project.current / "store"
     if not path.is_dir():
         raise QueryError(f"no built graph at {project.rel(project.current)}; run 'kg build' first")
-    return ox.Store.read_only(str(path))
+    return project.current.resolve()
+
+
+def open_store(project: Project, build: Path | None = None) -> ox.Store:
+    """The last good build's store (or that of the build folder ``build``), opened read-only (no re-parsing, safe
+    beside other readers)."""
+    path = (build if build is not None else build_folder(project)) / "store"
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as err:
+        raise QueryError(f"cannot open the built graph at {project.rel(project.current)}: {err}; run 'kg build' "
+                         "again") from None
 
 
 #: What a scan of a query's text steps over whole: comments, strings and IRIs (braces or keywords inside them do

@@ -9,8 +9,9 @@ import typer
 
 from ..config import namespaces
 from ..errors import QueryError
-from ..query import (StoredQuery, bind_params, find_query, load_queries, open_store, parse_query_text,
-                     resolve_ids, run_local)
+from ..answers import Answer, answer_key, answers_limit, keep_answer, keepable, kept_answer
+from ..query import (QueryResult, StoredQuery, bind_params, build_folder, find_query, load_queries, open_store,
+                     parse_query_text, resolve_ids, run_local, with_bindings)
 from ..results import RESULT_FORMATS, format_result
 from .app import app, emit_json, run
 
@@ -62,29 +63,55 @@ def query_command(
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run on a remote SPARQL endpoint.")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.001, help="HTTP timeout in seconds for "
                                                      "--endpoint (default: KG_HTTP_TIMEOUT or 60).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Evaluate the query even if this build has kept "
+                                           "its answer, and keep none.")] = False,
 ) -> None:
-    """Run a stored or ad hoc SPARQL query (read-only) and print the results to stdout."""
+    """Run a stored or ad hoc SPARQL query (read-only) and print the results to stdout.
+
+    The answer is kept with the build: asked again before the next build changes the graph, it is read back."""
     chosen = fmt or ("table" if sys.stdout.isatty() else "csv")
     if chosen not in RESULT_FORMATS:
         run(ctx, lambda: (_ for _ in ()).throw(QueryError(
             f"unknown format '{chosen}'; choose one of {', '.join(RESULT_FORMATS)}")))
+    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else None
 
-    def execute():
+    def execute() -> Answer:
         ns = namespaces()
         query = _select(ctx, name, expression)
         given = _parse_params(param)
         bindings = bind_params(query, given, ns)
         if endpoint:
             from ..remote import run_remote
-            return run_remote(endpoint, query, bindings, ns, project=ctx.obj.project, timeout=timeout)
+            return _printed(run_remote(endpoint, query, bindings, ns, project=ctx.obj.project, timeout=timeout),
+                            chosen, ns, width)
         if timeout is not None:
             raise QueryError("--timeout is for queries with --endpoint; a query on the local store has no HTTP "
                              "timeout")
-        store = open_store(ctx.obj.project)
-        return run_local(store, query, resolve_ids(store, query, given, bindings, ns), ns)
+        build = build_folder(ctx.obj.project)  # this build's store and answers, whatever a build does meanwhile
+        key = None
+        if not no_cache:
+            answers_limit()  # a bad KG_ANSWERS_MB is an error before the query runs, not after
+            text = with_bindings(query, bindings)
+            if keepable(text):
+                # named by the parameters as given: an id resolves to the same IRI in the same build, so a kept
+                # answer is found without opening the store
+                key = answer_key(f"{text}\n{sorted(given.items())}", chosen, width, ns)
+                kept = kept_answer(build, key)
+                if kept is not None:
+                    return kept
+        store = open_store(ctx.obj.project, build)
+        bindings = resolve_ids(store, query, given, bindings, ns)
+        answer = _printed(run_local(store, query, bindings, ns), chosen, ns, width)
+        if key is not None:
+            keep_answer(build, key, answer)
+        return answer
 
-    result = run(ctx, execute)
-    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else None
-    sys.stdout.write(format_result(result, chosen, namespaces(), width=width))
-    if result.form == "ask" and not result.boolean:
-        raise typer.Exit(1)
+    answer = run(ctx, execute)
+    sys.stdout.write(answer.text)
+    if answer.code:
+        raise typer.Exit(answer.code)
+
+
+def _printed(result: QueryResult, fmt: str, ns, width: int | None) -> Answer:
+    return Answer(format_result(result, fmt, ns, width=width), 1 if result.form == "ask" and not result.boolean
+                  else 0)
