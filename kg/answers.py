@@ -2,25 +2,27 @@
 
 A build's store never changes once written (a rebuild writes a new ``build/gen-*`` folder and points
 ``build/current`` at it), so the output of a query on it is a function of that build, the query text with its
-bound parameters, the output format and the code that evaluates and formats it. ``kg query`` keeps each answer
-it prints in the build's ``answers/`` folder, named by a hash of all of these, and prints the kept bytes when the
-same question comes again: a rebuild starts with no answers, so none is ever stale. A rebuild that changes
-nothing carries the answers over (the store holds the same quads).
+parameters, the output format (and a table's width) and the code that evaluates and formats it. ``kg query`` keeps
+each answer it prints in the build's ``answers/`` folder, named by a hash of all of these, and prints the kept bytes
+when the same question comes again: a new build starts with no answers, so none is ever stale. A rebuild whose
+store holds the very quads of the previous one (nothing changed) links the answers over.
 
-Not kept: queries whose answer is not a function of the data (``NOW()``, ``RAND()``, ``UUID()``,
-``STRUUID()``) or that call another endpoint (``SERVICE``), and queries on a remote ``--endpoint``. Each kept
-answer is written to a temporary file and renamed (readers see all of it or nothing) and records its own length
-(a torn file is not served); the folder holds at most ``KG_ANSWERS_MB`` MiB (default 256; ``0`` keeps none), the
-answers used least recently going first. A folder that cannot be written (a build removed meanwhile, a read-only
-disk) only means the answer is not kept.
+Not kept: queries that give another answer each time by design (``NOW()``, ``RAND()``, ``UUID()``, ``STRUUID()``,
+looked for anywhere in the text) or ask another endpoint (``SERVICE``), and queries on a remote ``--endpoint``. Each
+kept answer is written to a temporary file and renamed (readers see all of it or nothing) and records its own
+length (a torn file is not served). ``KG_ANSWERS_MB`` (default 256) bounds the folder: when an answer is kept, the
+answers used least recently go until the folder fits; ``0`` turns keeping and serving off. A folder that cannot be
+written (a build removed meanwhile, a read-only disk) only means the answer is not kept.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
-import tempfile
+import sys
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,11 +36,16 @@ __all__ = ["ANSWERS", "Answer", "answer_key", "keepable", "kept_answer", "keep_a
 ANSWERS = "answers"  # the folder of a build that holds its kept answers
 _MAGIC = b"kg-answer 1"
 _DEFAULT_MB = 256
-#: SPARQL whose answer is not a function of the store: the clock, random numbers, fresh ids, other endpoints.
+#: SPARQL whose answer is not a function of the store: the clock, random numbers, fresh ids, other endpoints. Looked
+#: for in the whole text, strings, IRIs and comments included: a query that only mentions them is evaluated each
+#: time, which is safe, where telling IRIs from comparisons (``?x<RAND()*9&&RAND()*9>?x``) is not.
 _VOLATILE = re.compile(r"(?i)\b(NOW|RAND|UUID|STRUUID)\s*\(|\bSERVICE\b")
-_OPAQUE = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>""")
-#: The modules whose code makes an answer's bytes from the store: a change to any of them changes every key.
-_CODE = ("answers.py", "query.py", "results.py", "rdfutil.py", "config.py")
+#: The modules whose code makes an answer's bytes from the store, and the libraries it uses: a change to any of them
+#: changes every key.
+_CODE = ("answers.py", "query.py", "results.py", "rdfutil.py", "config.py", "ontology.py", "cli/query_cmd.py")
+_LIBRARIES = ("pyoxigraph", "orjson", "rich")
+#: A temporary file older than this is what a killed writer left: removed when the folder is trimmed.
+_STALE_TMP_NS = 600 * 10**9
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Answer:
 
 
 def answers_limit() -> int:
-    """The most bytes a build's answers/ may hold (KG_ANSWERS_MB; 0: keep none)."""
+    """The most bytes a build's answers/ may hold (KG_ANSWERS_MB; 0: keep and serve none)."""
     raw = os.environ.get("KG_ANSWERS_MB")
     if raw is None or not raw.strip():
         return _DEFAULT_MB << 20
@@ -57,34 +64,47 @@ def answers_limit() -> int:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value >= 0:
+    if not (math.isfinite(value) and value >= 0):
         raise InputError(f"KG_ANSWERS_MB must be a number of MiB, not '{raw}'; set it to one (e.g. 256), or to 0 "
                          "to keep no answers")
     return int(value * (1 << 20))
 
 
 def keepable(text: str) -> bool:
-    """Whether the answer to this SPARQL depends on the store only (comments, strings and IRIs aside)."""
-    return _VOLATILE.search(_OPAQUE.sub(" ", text)) is None
+    """Whether the answer to this SPARQL depends on the store only."""
+    return _VOLATILE.search(text) is None
 
 
 @cache
 def _code_digest() -> str:
-    import pyoxigraph
-
     from . import __version__
 
-    digest = hashlib.sha256(f"{__version__} {pyoxigraph.__version__}".encode())
+    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
+    for library in _LIBRARIES:
+        digest.update(f" {_installed(library)}".encode())
     here = Path(__file__).parent
     for name in _CODE:
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
 
+def _installed(name: str) -> str:
+    """Which release of a library is installed, from its dist-info folder's name (importlib.metadata took 80 ms
+    here: a third of what printing a kept answer costs)."""
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        return f"{name} -"
+    folder = Path(spec.origin).parent
+    found = sorted(p.name for p in folder.parent.glob(f"{name}-*.dist-info"))
+    return " ".join(found) if found else f"{name} {folder}"
+
+
 def answer_key(text: str, fmt: str, width: int | None, ns: Namespaces) -> str:
-    """The name of an answer: the query as run (its parameters bound), how it is printed, the namespaces it is
-    printed with and the code that evaluates and prints it."""
-    identity = json.dumps([_code_digest(), text, fmt, width, ns.base, ns.ontology])
+    """The name of an answer: the query as run (its parameters bound), how it is printed (a table: how wide), the
+    namespaces it is printed with and the code that evaluates and prints it."""
+    identity = json.dumps([_code_digest(), text, fmt, width if fmt == "table" else None, ns.base, ns.ontology])
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
@@ -113,16 +133,21 @@ def kept_answer(build: Path, key: str) -> Answer | None:
 
 def keep_answer(build: Path, key: str, answer: Answer) -> bool:
     """Keep ``answer`` in ``build``'s answers/ (all of it or nothing); False if it was not kept."""
+    import tempfile  # (imported here: printing a kept answer does without it)
+
     limit = answers_limit()
+    if len(answer.text) > limit:  # (its UTF-8 is at least as long) not encoded to find out
+        return False
     body = answer.text.encode("utf-8")
     if len(body) > limit:
         return False
     folder = build / ANSWERS
     try:
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(exist_ok=True)  # not its parents: a build folder removed meanwhile stays removed
         handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
         try:
             with os.fdopen(handle, "wb") as out:
+                os.fchmod(out.fileno(), 0o666 & ~_umask())  # readable as the build's other files are
                 out.write(b"%s %d %d\n" % (_MAGIC, answer.code, len(body)))
                 out.write(body)
             os.replace(tmp, folder / key)
@@ -135,27 +160,40 @@ def keep_answer(build: Path, key: str, answer: Answer) -> bool:
     return True
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _trim(folder: Path, limit: int) -> None:
-    """Remove the answers used least recently until the folder holds at most ``limit`` bytes."""
-    entries = []
+    """Remove the answers used least recently until the folder holds at most ``limit`` bytes, and what killed
+    writers left."""
+    entries, now = [], time.time_ns()
     with os.scandir(folder) as scan:
         for entry in scan:
-            if entry.name.startswith("."):
-                continue
             try:
                 stat = entry.stat()
             except OSError:
+                continue
+            if entry.name.startswith("."):
+                if now - stat.st_mtime_ns > _STALE_TMP_NS:
+                    _unlink(entry.path)
                 continue
             entries.append((stat.st_mtime_ns, stat.st_size, entry.path))
     total = sum(size for _, size, _ in entries)
     for _, size, path in sorted(entries):
         if total <= limit:
             break
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        _unlink(path)
         total -= size
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def carry_answers(previous: Path, staging: Path) -> int:

@@ -233,8 +233,8 @@ def open_store(project: Project, build: Path | None = None) -> ox.Store:
     try:
         return ox.Store.read_only(str(path))
     except OSError as err:
-        raise QueryError(f"cannot open the built graph at {project.rel(project.current)}: {err}; run 'kg build' "
-                         "again") from None
+        raise QueryError(f"cannot open the built graph at {project.rel(path)}: {err}; run 'kg build' again") \
+            from None
 
 
 #: What a scan of a query's text steps over whole: comments, strings and IRIs (braces or keywords inside them do

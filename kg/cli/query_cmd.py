@@ -89,8 +89,7 @@ def query_command(
                              "timeout")
         build = build_folder(ctx.obj.project)  # this build's store and answers, whatever a build does meanwhile
         key = None
-        if not no_cache:
-            answers_limit()  # a bad KG_ANSWERS_MB is an error before the query runs, not after
+        if not no_cache and answers_limit() > 0:  # (a bad KG_ANSWERS_MB is an error before the query runs)
             text = with_bindings(query, bindings)
             if keepable(text):
                 # named by the parameters as given: an id resolves to the same IRI in the same build, so a kept
