@@ -437,8 +437,9 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         manifest = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        if compiled.store_update.get("same_quads"):  # the previous build's answers are this one's
-            compiled.store_update["answers_kept"] = carry_answers(compiled.previous.folder, staging)
+        # the store holds the previous build's quads: so are its kept answers this one's (kg.answers)
+        compiled.store_update["answers_kept"] = carry_answers(compiled.previous.folder, staging) \
+            if compiled.store_update.get("same_quads") else 0
         final = project.build_dir / f"gen-{time.time_ns()}-{os.getpid()}"
         staging.chmod(0o755)
         staging.rename(final)

@@ -198,7 +198,8 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
         return json.loads(run_kg("--root", str(project), "build", *flags, "-f", "json", check=True).stdout)
 
     first = build()
-    assert first["store"] == {"from_previous": False, "articles_loaded": 23, "articles_dropped": 0, "same_quads": False}
+    assert first["store"] == {"from_previous": False, "articles_loaded": 23, "articles_dropped": 0, "same_quads": False,
+                              "answers_kept": 0}
     before = _store_quads(project)[0]
     facts = project / "articles" / "synthetic-00007" / "facts.yaml"
     facts.write_text(facts.read_text().replace("url: https://example.org/synthetic/7",
@@ -208,7 +209,7 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
     second = build()
     assert sorted(second["rebuilt"]) == ["synthetic-00007", "synthetic-00024"] and len(second["reused"]) == 21
     assert second["store"] == {"from_previous": True, "articles_loaded": 2, "articles_dropped": 1,
-                               "same_quads": False}
+                               "same_quads": False, "answers_kept": 0}
     assert second["reasoning"]["per_article"] is True, second["reasoning"]  # not the whole corpus again
     assert 2 <= second["reasoning"]["reasoned"] < 23
     ground, data = _store_quads(project)

@@ -1,6 +1,7 @@
 """The kg commands."""
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -163,7 +164,9 @@ def export_command(
     """Export the built graph; TriG, N-Quads and JSON-LD keep the named graphs, the others give their union."""
     from ..export import export
 
-    data = run(ctx, lambda: export(ctx.obj.project, namespaces(), fmt, graph=graph, output=output))
-    if data is not None:
-        sys.stdout.buffer.write(data)
+    try:
+        run(ctx, lambda: export(ctx.obj.project, namespaces(), fmt, graph=graph, output=output,
+                                sink=sys.stdout.buffer if output is None else None))
         sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (kg export | head): what it did not read was not wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
