@@ -133,7 +133,9 @@ def kept_answer(build: Path, key: str) -> Answer | None:
 
 def keep_answer(build: Path, key: str, answer: Answer) -> bool:
     """Keep ``answer`` in ``build``'s answers/ (all of it or nothing); False if it was not kept."""
-    import tempfile  # (imported here: printing a kept answer does without it)
+    import tempfile  # (imported here: printing a kept answer does without them)
+
+    from .util import new_file_mode
 
     limit = answers_limit()
     if len(answer.text) > limit:  # (its UTF-8 is at least as long) not encoded to find out
@@ -147,7 +149,7 @@ def keep_answer(build: Path, key: str, answer: Answer) -> bool:
         handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
         try:
             with os.fdopen(handle, "wb") as out:
-                os.fchmod(out.fileno(), 0o666 & ~_umask())  # readable as the build's other files are
+                os.fchmod(out.fileno(), new_file_mode())  # readable as the build's other files are
                 out.write(b"%s %d %d\n" % (_MAGIC, answer.code, len(body)))
                 out.write(body)
             os.replace(tmp, folder / key)
@@ -158,12 +160,6 @@ def keep_answer(build: Path, key: str, answer: Answer) -> bool:
     except OSError:
         return False
     return True
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _trim(folder: Path, limit: int) -> None:

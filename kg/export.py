@@ -19,6 +19,7 @@ from .errors import InputError, KGError
 from .query import open_store
 from .rdfutil import FORMATS, PREFIXES, serialize_sorted
 from .segments import NQUADS, TRIG, TURTLE, SegmentedFile
+from .util import new_file_mode
 
 __all__ = ["graph_names", "resolve_graph", "export", "EXPORT_FORMATS"]
 
@@ -47,12 +48,6 @@ def _short(iri: str, ns: Namespaces) -> str:
     if iri.startswith(ns.graphs + "article/"):
         return iri[len(ns.graphs + "article/"):]
     return iri[len(ns.graphs):] if iri.startswith(ns.graphs) else iri
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = None,
@@ -109,7 +104,7 @@ def _write_atomically(output: Path, write) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
+    os.chmod(tmp, new_file_mode())  # as an ordinary new file would be, not mkstemp's 0600
     try:
         with open(tmp, "wb") as out:
             write(out)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import io
 import itertools
+import os
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES"]
+__all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -102,3 +103,11 @@ def allow_open_files(wanted: int = 65536) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         except (ValueError, OSError):  # e.g. above the system's own ceiling: keep what there is
             pass
+
+
+def new_file_mode() -> int:
+    """The mode an ordinary new file gets (0666 less the umask): for a file made by mkstemp (0600) and renamed
+    into place."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
