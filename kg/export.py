@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import errno
 import heapq
-import io
 import itertools
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -64,8 +65,13 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
     document = SegmentedFile.at(project.current / {"trig": TRIG, "turtle": TURTLE}[fmt]) \
         if graph is None and fmt in ("trig", "turtle") else None
     if document is not None:  # the build's own TriG or Turtle (into a file: copied into place by the kernel)
+        if output is None and sink is None:
+            return document.document()
         write = document.write_document
     elif graph is None and fmt in ("nquads", "ntriples"):  # sorted in runs, never all of it in memory at once
+        if output is None and sink is None:
+            return b"".join(_sorted_lines(project, store, triples=fmt == "ntriples"))
+
         def write(out) -> None:
             _write_lines(_sorted_lines(project, store, triples=fmt == "ntriples"), out)
     else:
@@ -75,40 +81,80 @@ def export(project: Project, ns: Namespaces, fmt: str, *, graph: str | None = No
             wanted = None if graph is None else resolve_graph(store, ns, graph)
             quads = [q for q in _build_quads(project, store) if wanted is None or q.graph_name == wanted]
             data = serialize_sorted(quads, FORMATS[fmt], prefixes=prefixes)
+        if output is None and sink is None:
+            return data
 
         def write(out) -> None:
             out.write(data)
     try:
         if output is not None:
             _write_atomically(output, write)
-            return None
-        if sink is not None:
-            write(sink)
-            return None
-    except BrokenPipeError:
-        raise
-    except OSError as err:
-        if output is None and err.filename is not None:  # not the standard output's
-            raise
+        else:
+            out = _Output(sink)
+            write(out)
+            out.flush()
+    except _WriteFailed as failed:
+        err = failed.err
         where = project.rel(output) if output is not None else "the standard output"
         fix = "free some space" if err.errno == errno.ENOSPC else "give -o a file in a folder you can write to" \
             if output is not None else "write it to a file with -o FILE"
         raise KGError(f"cannot write the export to {where}: {err.strerror or err}; {fix}") from None
-    buffer = io.BytesIO()
-    write(buffer)
-    return buffer.getvalue()
+    return None
+
+
+class _WriteFailed(Exception):
+    """An OSError while writing the export (told apart from one while reading the build)."""
+
+    def __init__(self, err: OSError) -> None:
+        super().__init__(str(err))
+        self.err = err
+
+
+class _Output:
+    """The export's output file, whose write errors are _WriteFailed (a closed pipe stays BrokenPipeError)."""
+
+    def __init__(self, out) -> None:
+        self._out = out
+
+    @property
+    def raw(self) -> _Output:
+        raw = getattr(self._out, "raw", None)
+        return self if raw is None else _Output(raw)
+
+    def fileno(self) -> int:
+        return self._out.fileno()
+
+    def write(self, data) -> int:
+        return self._call(self._out.write, data)
+
+    def flush(self) -> None:
+        self._call(self._out.flush)
+
+    @staticmethod
+    def _call(method, *args):
+        try:
+            return method(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise _WriteFailed(err) from None
 
 
 def _write_atomically(output: Path, write) -> None:
     """Make ``output`` with ``write(file)`` whole or not at all: a temporary file renamed into place."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    os.close(fd)
-    os.chmod(tmp, new_file_mode())  # as an ordinary new file would be, not mkstemp's 0600
     try:
-        with open(tmp, "wb") as out:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+        os.close(fd)
+        os.chmod(tmp, new_file_mode())  # as an ordinary new file would be, not mkstemp's 0600
+    except OSError as err:
+        raise _WriteFailed(err) from None
+    try:
+        with open(tmp, "wb") as handle:
+            out = _Output(handle)
             write(out)
-        os.replace(tmp, output)
+            out.flush()  # (a write error is seen here, not when the file is closed)
+        _Output._call(os.replace, tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -142,9 +188,10 @@ def _lines_of(project: Project, store: ox.Store) -> Iterator[bytes]:
         data = b"".join(held)
         end = data.rfind(b"\n") + 1
         held, size = [data[end:]], len(data) - end
-        if end:
-            yield data[:end]
+        run = [data[:end]] if end else []
         del data
+        if run:
+            yield run.pop()  # (not held here while the caller sorts it)
     rest = b"".join(held)
     if rest:
         yield rest if rest.endswith(b"\n") else rest + b"\n"
@@ -152,9 +199,18 @@ def _lines_of(project: Project, store: ox.Store) -> Iterator[bytes]:
 
 def _sorted_lines(project: Project, store: ox.Store, *, triples: bool) -> Iterator[bytes]:
     """The build's distinct N-Quads lines (``triples``: N-Triples lines, the graph names dropped), sorted as bytes,
-    each with its line end: every run of lines sorted on its own and kept in a temporary file, then the runs
-    merged. What the whole set sorted at once gave, in a tenth of the memory."""
-    with tempfile.TemporaryDirectory(prefix="kg-export-") as folder:
+    each with its line end: every run of lines sorted on its own and kept in a file in build/ (beside the N-Quads
+    it sorts: not in a temporary folder that may be small, or in memory), then the runs merged. What the whole set
+    sorted at once gave, in a fraction of the memory."""
+    _remove_stale_runs(project.build_dir)
+    try:
+        folder = tempfile.mkdtemp(prefix=_RUNS, dir=project.build_dir)
+    except OSError as err:
+        try:  # a build folder this user cannot write to: the system's temporary folder
+            folder = tempfile.mkdtemp(prefix=_RUNS)
+        except OSError:
+            raise _cannot_sort(project, err) from None
+    try:
         runs = []
         for number, chunk in enumerate(_lines_of(project, store)):
             lines = chunk.splitlines()
@@ -167,15 +223,18 @@ def _sorted_lines(project: Project, store: ox.Store, *, triples: bool) -> Iterat
                 unique.pop(0)  # an empty line
             unique.append(b"")
             path = os.path.join(folder, f"{number:06}")
-            with open(path, "wb") as out:
-                out.write(b"\n".join(unique))
+            try:
+                with open(path, "wb") as out:
+                    out.write(b"\n".join(unique))
+            except OSError as err:
+                raise _cannot_sort(project, err) from None
             runs.append(path)
             del unique
-        handles = [open(path, "rb", buffering=1 << 20) for path in runs]
+        handles = [open(path, "rb", buffering=1 << 20) for path in runs]  # noqa: SIM115 - closed below
         try:
             last = None
-            # a line is never the start of another (each ends with " ."): with or without their line ends, lines
-            # sort alike
+            # kg's lines are oxigraph's N-Quads: one quad a line, ending " .", control characters escaped; so a
+            # line is never the start of another, and lines sort alike with their line ends or without
             for line in heapq.merge(*handles):
                 if line != last:
                     yield line
@@ -183,6 +242,32 @@ def _sorted_lines(project: Project, store: ox.Store, *, triples: bool) -> Iterat
         finally:
             for handle in handles:
                 handle.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The folders of sorted runs in build/ (see _sorted_lines); one an hour old is what a killed export left.
+_RUNS = ".export-runs-"
+_STALE_RUNS_SECONDS = 3600
+
+
+def _remove_stale_runs(build_dir: Path) -> None:
+    try:
+        entries = list(os.scandir(build_dir))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        try:
+            if entry.name.startswith(_RUNS) and now - entry.stat().st_mtime > _STALE_RUNS_SECONDS:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _cannot_sort(project: Project, err: OSError) -> KGError:
+    fix = "free some space there" if err.errno == errno.ENOSPC else "make it writable"
+    return KGError(f"cannot sort the export in {project.rel(project.build_dir)}/: {err.strerror or err}; {fix}")
 
 
 def _write_lines(lines: Iterator[bytes], out, batch: int = 1 << 14) -> None:

@@ -156,6 +156,22 @@ def test_line_exports_sort_in_runs_as_all_at_once(seed_build, monkeypatch, fmt) 
     assert kg.export.export(Project(seed_build), NS, fmt) == whole == expected
 
 
+def test_line_exports_sort_beside_the_build_and_leave_nothing(seed_build) -> None:
+    """The sorted runs are kept in build/ while they are merged (not in a temporary folder that may be small or
+    in memory) and removed after; runs a killed export left, an hour old, go at the next export."""
+    stale = seed_build / "build" / ".export-runs-killed"
+    stale.mkdir()
+    (stale / "000000").write_bytes(b"<a> <b> <c> <g> .\n")
+    os.utime(stale, (0, 0))
+    fresh = seed_build / "build" / ".export-runs-running"  # another export's, still being merged
+    fresh.mkdir()
+    before = sorted(p.name for p in (seed_build / "build").iterdir())
+    assert export(seed_build, "--format", "nquads").stdout
+    after = sorted(p.name for p in (seed_build / "build").iterdir())
+    assert after == [name for name in before if name != stale.name]
+    fresh.rmdir()
+
+
 def test_export_to_a_closed_pipe_or_a_full_disk(seed_build) -> None:
     piped = subprocess.run(f"{sys.executable} -m kg --root {seed_build} export -f nquads | head -c 10",
                            shell=True, capture_output=True, timeout=120)
