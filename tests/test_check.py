@@ -89,6 +89,41 @@ def test_attribution_without_evidence(mini_project: Path) -> None:
 
 
 @pytest.mark.java
+def test_check_takes_unchanged_articles_from_the_last_build(mini_project: Path) -> None:
+    """kg check compiles and checks what changed since the last build and takes the rest as that build found it:
+    its report equals a full check's (--full), before and after one article gets a SHACL problem and a clash."""
+    import shutil
+
+    shutil.copytree(mini_project / "articles" / "mini", mini_project / "articles" / "mini-two")
+    run_kg("--root", str(mini_project), "build", check=True)
+
+    def same(a: dict, b: dict) -> dict:
+        drop = ("shacl_seconds", "reason_seconds", "articles_checked", "articles_unchanged", "problems")
+        assert {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
+        assert {json.dumps(p, sort_keys=True) for p in a["problems"]} == \
+            {json.dumps(p, sort_keys=True) for p in b["problems"]}
+        return a
+
+    code, kept = check_json(mini_project)
+    full_code, full = check_json(mini_project, "--full")
+    assert code == full_code == 0 and same(kept, full)["ok"]
+    assert (kept["articles_checked"], kept["articles_unchanged"]) == (0, 2)
+    assert (full["articles_checked"], full["articles_unchanged"]) == (2, 0)
+    edit(mini_project, "        modality: threatened\n", "")
+    edit(mini_project, "entities:\n", "entities:\n" + PERSON_PLACE)
+    code, kept = check_json(mini_project)
+    full_code, full = check_json(mini_project, "--full")
+    assert code == full_code == 1 and same(kept, full)["consistent"] is False
+    assert {p["kind"] for p in kept["problems"]} == {"shacl", "owl"}
+    assert all(p["source"].startswith(FACTS) for p in kept["problems"])
+    assert (kept["articles_checked"], kept["articles_unchanged"]) == (1, 1)
+    code, again = check_json(mini_project)  # the changed article as this check found it (the article cache)
+    assert code == 1 and same(again, full) and (again["articles_checked"], again["articles_unchanged"]) == (0, 2)
+    _, hermit = check_json(mini_project, "--reasoner", "hermit")  # HermiT checks every article
+    assert hermit["articles_checked"] == 2 and hermit["consistent"] is False
+
+
+@pytest.mark.java
 def test_penalty_without_modality(mini_project: Path) -> None:
     edit(mini_project, "        modality: threatened\n", "")
     code, report = check_json(mini_project)

@@ -104,15 +104,18 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
                   shacl: Annotated[ShaclEngine, typer.Option(
                       "--shacl", help="SHACL engine: kg's compiled validator (fast) or pyshacl (the reference; "
                                       "slow on large corpora).")] = ShaclEngine.kg,
+                  full: Annotated[bool, typer.Option("--full", help="Load and check every article again, not only "
+                                                     "those changed since they were last checked.")] = False,
                   ) -> None:
-    """Validate the sources against the SHACL shapes and the ontology (OWL reasoning); exit 1 on any problem."""
-    from ..builder import compile_project
-    from ..check import check
+    """Validate the sources against the SHACL shapes and the ontology (OWL reasoning); exit 1 on any problem.
+
+    Articles unchanged since they were last checked (by a build or a check, with kg's validator and rules) keep
+    what was found then."""
+    from ..builder import check_project
 
     try:
-        compiled = compile_project(ctx.obj.project, validate=shacl is ShaclEngine.kg)  # validated as compiled
-        report = check(compiled, reasoning=not no_reason, shacl_engine=shacl.value,
-                       reasoner=reasoner.value)
+        compiled, report = check_project(ctx.obj.project, shacl_engine=shacl.value, reasoning=not no_reason,
+                                         reasoner=reasoner.value, full=full)
     except KGError as err:
         if ctx.obj.debug:
             raise
@@ -120,14 +123,16 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
             emit_json({"ok": False, "error": str(err), "problems": []})
             raise typer.Exit(err.exit_code) from None
         fail(err)
+    checked, unchanged = len(compiled.fresh), len(compiled.reused)
     if fmt is ReportFormat.json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "articles_checked": checked, "articles_unchanged": unchanged})
     else:
         for problem in report.problems:
             typer.echo(problem.line())
         consistency = {True: "consistent", False: "INCONSISTENT", None: "not reasoned"}[report.consistent]
         typer.echo(f"{len(report.problems)} problem(s); OWL: {consistency}; "
-                   f"{report.inferred_count()} inferred triples", err=True)
+                   f"{report.inferred_count()} inferred triples; {checked} article(s) checked"
+                   + (f", {unchanged} unchanged since they were last checked" if unchanged else ""), err=True)
     if not report.ok:
         raise typer.Exit(1)
 
