@@ -276,22 +276,34 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
 def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool = True, reasoner: str = "rules",
                   full: bool = False) -> tuple[Compiled, CheckReport]:
     """kg check: the sources validated against the shapes and reasoned over, nothing written but the article
-    cache. An article unchanged since the last build (same text, fact sheet, ontology, shapes and builder) is taken
-    with the SHACL problems that build found and its part of the reasoning, as kg build takes it, so a check costs
-    what changed; ``full`` (or pyshacl, or HermiT): every article is loaded and checked again."""
+    cache (where it can be written). An article unchanged since it was last checked (same text, fact sheet,
+    ontology, shapes and builder) is taken with the SHACL problems found then and its part of the reasoning, as kg
+    build takes it, so a check costs what changed; ``full`` (or pyshacl, or HermiT): every article is loaded and
+    checked again. A clash found that way is checked again in full (its report names the same lines as a full
+    check's: only the articles loaded now have theirs at hand), as is a check whose last build was replaced
+    while it was read."""
     from .check import check
 
+    if full or shacl_engine != "kg" or reasoner != "rules":
+        compiled = compile_project(project, validate=shacl_engine == "kg", reuse=False)
+        return compiled, check(compiled, reasoning=reasoning, shacl_engine=shacl_engine, reasoner=reasoner)
     ns = namespaces()
-    incremental = not full and shacl_engine == "kg" and reasoner == "rules"
     previous = None
-    if incremental:
+    try:
         with paused_gc():  # the previous build's index: a million small objects, none in a cycle
             previous = PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
-            gc.freeze()
-    compiled = compile_project(project, ns, validate=shacl_engine == "kg",
-                               cache=ArticleCache(project) if incremental else None, reuse=incremental,
-                               previous=previous, per_article_reasoning=incremental and reasoning)
-    return compiled, check(compiled, reasoning=reasoning, shacl_engine=shacl_engine, reasoner=reasoner)
+        compiled = compile_project(project, ns, validate=True, cache=ArticleCache(project, best_effort=True),
+                                   previous=previous, per_article_reasoning=reasoning)
+        report = check(compiled, reasoning=reasoning)
+    except OSError:  # the last build went while it was read (another kg build replaced it)
+        return check_project(project, reasoning=reasoning, full=True)
+    finally:
+        if previous is not None:
+            previous.release()
+        gc.unfreeze()  # (compile_project froze what it took from the last build)
+    if report.consistent is False:
+        return check_project(project, reasoning=reasoning, full=True)
+    return compiled, report
 
 
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,

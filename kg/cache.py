@@ -66,8 +66,9 @@ class ArticleCache:
 
     SUFFIX = ".article"
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, *, best_effort: bool = False) -> None:
         self.folder = project.build_dir / "cache" / "articles"
+        self.best_effort = best_effort  # an entry that cannot be written is not kept (kg check on a read-only copy)
 
     def get(self, slug: str, print_: str, *, validated: bool = False) -> ArticleOutput | None:
         """The article as a build compiled it, if its inputs are unchanged (not parsed: its graphs stay N-Quads
@@ -98,6 +99,13 @@ class ArticleCache:
             return None
 
     def put(self, entry: ArticleOutput) -> None:
+        try:
+            self._put(entry)
+        except OSError:
+            if not self.best_effort:
+                raise
+
+    def _put(self, entry: ArticleOutput) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         record = {"fingerprint": entry.fingerprint, "summary": entry.summary.to_dict(),
                   "entities": [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where}
@@ -150,6 +158,10 @@ def _atomic_write(path: Path, data: bytes | list[bytes]) -> None:
     rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}")  # per process: two may write one entry at once
     chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
-    with open(tmp, "wb") as handle:
-        handle.writelines(chunks)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.writelines(chunks)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -109,18 +109,52 @@ def test_check_takes_unchanged_articles_from_the_last_build(mini_project: Path) 
     assert code == full_code == 0 and same(kept, full)["ok"]
     assert (kept["articles_checked"], kept["articles_unchanged"]) == (0, 2)
     assert (full["articles_checked"], full["articles_unchanged"]) == (2, 0)
-    edit(mini_project, "        modality: threatened\n", "")
-    edit(mini_project, "entities:\n", "entities:\n" + PERSON_PLACE)
+    edit(mini_project, "        modality: threatened\n", "")  # a SHACL problem in one article
+    code, kept = check_json(mini_project)
+    full_code, full = check_json(mini_project, "--full")
+    assert code == full_code == 1 and same(kept, full)["consistent"] is True
+    assert [p["source"] for p in kept["problems"]] == [f"{FACTS}:49"]
+    assert (kept["articles_checked"], kept["articles_unchanged"]) == (1, 1)
+    code, again = check_json(mini_project)  # the changed article as this check found it (the article cache)
+    assert code == 1 and same(again, full) and (again["articles_checked"], again["articles_unchanged"]) == (0, 2)
+    # a clash between the two articles (a functional property given two values, one in each): checked again in
+    # full, so the problem names the line a full check names (the unchanged article's lines are not at hand)
+    edit(mini_project, "isAnonymous: true", "isAnonymous: false")  # (a full check names the other article's line)
     code, kept = check_json(mini_project)
     full_code, full = check_json(mini_project, "--full")
     assert code == full_code == 1 and same(kept, full)["consistent"] is False
     assert {p["kind"] for p in kept["problems"]} == {"shacl", "owl"}
-    assert all(p["source"].startswith(FACTS) for p in kept["problems"])
-    assert (kept["articles_checked"], kept["articles_unchanged"]) == (1, 1)
-    code, again = check_json(mini_project)  # the changed article as this check found it (the article cache)
-    assert code == 1 and same(again, full) and (again["articles_checked"], again["articles_unchanged"]) == (0, 2)
+    assert (kept["articles_checked"], kept["articles_unchanged"]) == (2, 0)
     _, hermit = check_json(mini_project, "--reasoner", "hermit")  # HermiT checks every article
     assert hermit["articles_checked"] == 2 and hermit["consistent"] is False
+
+
+@pytest.mark.java
+def test_check_without_a_writable_cache_or_with_its_build_gone(mini_project: Path, monkeypatch) -> None:
+    """The article cache is kept where it can be written (a read-only copy is checked all the same), and a last
+    build that another build replaces while the check reads it makes the check run in full, not fail."""
+    import shutil
+
+    from kg.builder import check_project
+    from kg.config import Project
+    from kg.previous import PreviousBuild
+
+    (mini_project / "build").mkdir()
+    (mini_project / "build" / "cache").write_text("not a folder")  # nothing can be written under it
+    code, report = check_json(mini_project)
+    assert code == 0 and report["ok"] and report["articles_checked"] == 1
+    (mini_project / "build" / "cache").unlink()
+    run_kg("--root", str(mini_project), "build", check=True)
+    opened = PreviousBuild.open.__func__
+
+    def open_then_replaced(cls, project, **kwargs):
+        previous = opened(cls, project, **kwargs)
+        shutil.rmtree(previous.folder)  # what a build swapping in a new generation does to the old one
+        return previous
+
+    monkeypatch.setattr(PreviousBuild, "open", classmethod(open_then_replaced))
+    compiled, report = check_project(Project(mini_project))
+    assert report.ok and report.consistent is True and len(compiled.fresh) == 1 and not compiled.reused
 
 
 @pytest.mark.java

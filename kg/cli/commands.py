@@ -131,8 +131,8 @@ def check_command(ctx: typer.Context, fmt: FormatOption = ReportFormat.text,
             typer.echo(problem.line())
         consistency = {True: "consistent", False: "INCONSISTENT", None: "not reasoned"}[report.consistent]
         typer.echo(f"{len(report.problems)} problem(s); OWL: {consistency}; "
-                   f"{report.inferred_count()} inferred triples; {checked} article(s) checked"
-                   + (f", {unchanged} unchanged since they were last checked" if unchanged else ""), err=True)
+                   f"{report.inferred_count()} inferred triples; {checked} article(s) loaded and checked"
+                   + (f", {unchanged} as they were last checked" if unchanged else ""), err=True)
     if not report.ok:
         raise typer.Exit(1)
 
