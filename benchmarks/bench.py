@@ -78,7 +78,8 @@ Figure = tuple[float, float]  # seconds, peak MiB
 #: The kg command behind each key of a size's results (stored queries are "query NAME").
 COMMANDS = {"build": "build --full", "incremental": "build after one change",
             "turtle": "export -f turtle", "nquads": "export -f nquads", "push": "push",
-            "reasoned": "build --full --reasoner hermit", "check": "check --full", "check-kept": "check", "no-reason": "build --full --no-reason"}
+            "reasoned": "build --full --reasoner hermit", "check": "check --full", "check-kept": "check",
+            "no-reason": "build --full --no-reason"}
 
 
 def measure(*command: str) -> Figure:

@@ -52,7 +52,6 @@ _STALE_TMP_NS = 600 * 10**9
 class Answer:
     text: str  # what kg query prints
     code: int  # its exit status (1 for an ASK answered false)
-    kept: bool = False  # read from the build's kept answers
 
 
 def answers_limit() -> int:
@@ -128,14 +127,12 @@ def kept_answer(build: Path, key: str) -> Answer | None:
         os.utime(path)  # used now: the last to go when the folder is over its limit
     except OSError:  # a read-only folder: served all the same
         pass
-    return Answer(text, int(parts[2]), kept=True)
+    return Answer(text, int(parts[2]))
 
 
 def keep_answer(build: Path, key: str, answer: Answer) -> bool:
     """Keep ``answer`` in ``build``'s answers/ (all of it or nothing); False if it was not kept."""
-    import tempfile  # (imported here: printing a kept answer does without them)
-
-    from .util import new_file_mode
+    from .util import write_atomically  # (imported here: printing a kept answer does without it)
 
     limit = answers_limit()
     if len(answer.text) > limit:  # (its UTF-8 is at least as long) not encoded to find out
@@ -146,16 +143,7 @@ def keep_answer(build: Path, key: str, answer: Answer) -> bool:
     folder = build / ANSWERS
     try:
         folder.mkdir(exist_ok=True)  # not its parents: a build folder removed meanwhile stays removed
-        handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                os.fchmod(out.fileno(), new_file_mode())  # readable as the build's other files are
-                out.write(b"%s %d %d\n" % (_MAGIC, answer.code, len(body)))
-                out.write(body)
-            os.replace(tmp, folder / key)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(folder / key, [b"%s %d %d\n" % (_MAGIC, answer.code, len(body)), body])
         _trim(folder, limit)
     except OSError:
         return False

@@ -12,6 +12,7 @@ import orjson
 from .articles import ArticleOutput, ArticleSummary
 from .config import Namespaces, Project
 from .registry import EntityRecord
+from .util import write_atomically
 
 __all__ = ["IN_STATE", "ArticleCache", "SOURCES", "STAT_FIELDS", "content_digest", "fingerprint", "ontology_digest",
            "source_stat"]
@@ -113,7 +114,7 @@ class ArticleCache:
                   "nq": len(entry.nquads), "trig": [[graph, len(block)] for graph, block in entry.trig.items()],
                   "validated": entry.validated, "problems": [p.to_dict() for p in entry.problems],
                   "origins": entry.origins if entry.problems else {}}
-        _atomic_write(self.folder / f"{entry.slug}{self.SUFFIX}",
+        write_atomically(self.folder / f"{entry.slug}{self.SUFFIX}",
                       [orjson.dumps(record, option=orjson.OPT_SORT_KEYS), b"\n", entry.nquads, *entry.trig.values()])
 
     def inferred(self, key: str) -> bytes | object | None:
@@ -137,8 +138,8 @@ class ArticleCache:
         if nquads is None:
             data.unlink(missing_ok=True)
         else:
-            _atomic_write(data, nquads)
-        _atomic_write(meta, json.dumps({"key": key, "in_state": nquads is None}).encode())
+            write_atomically(data, nquads)
+        write_atomically(meta, json.dumps({"key": key, "in_state": nquads is None}).encode())
 
     def prune(self, keep: set[str]) -> None:
         """Remove the entries of articles that are gone and entries in an older layout (not the temporary files
@@ -151,17 +152,3 @@ class ArticleCache:
             stem, suffix = os.path.splitext(entry.name)
             if not entry.name.startswith(".") and (suffix != self.SUFFIX or stem not in keep):
                 Path(entry.path).unlink(missing_ok=True)
-
-
-def _atomic_write(path: Path, data: bytes | list[bytes]) -> None:
-    """Write ``data`` (bytes, or byte strings one after the other) to a temporary file beside ``path``, then
-    rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")  # per process: two may write one entry at once
-    chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
-    try:
-        with open(tmp, "wb") as handle:
-            handle.writelines(chunks)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -8,8 +8,10 @@ import itertools
 import os
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-__all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode"]
+__all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
+           "write_atomically"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -111,3 +113,18 @@ def new_file_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
+    """Write ``data`` (bytes, or byte strings one after the other) to a temporary file beside ``path`` (named
+    ``.NAME.PID``: two processes may write one file at once), then rename it into place: readers see all of it or
+    the file before."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
+    try:
+        with open(tmp, "wb") as handle:
+            handle.writelines(chunks)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
