@@ -77,27 +77,15 @@ def keepable(text: str) -> bool:
 @cache
 def _code_digest() -> str:
     from . import __version__
+    from .util import installed_release
 
     digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
     for library in _LIBRARIES:
-        digest.update(f" {_installed(library)}".encode())
+        digest.update(f" {installed_release(library)}".encode())
     here = Path(__file__).parent
     for name in _CODE:
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
-
-
-def _installed(name: str) -> str:
-    """Which release of a library is installed, from its dist-info folder's name (importlib.metadata took 80 ms
-    here: a third of what printing a kept answer costs)."""
-    from importlib.util import find_spec
-
-    spec = find_spec(name)
-    if spec is None or spec.origin is None:
-        return f"{name} -"
-    folder = Path(spec.origin).parent
-    found = sorted(p.name for p in folder.parent.glob(f"{name}-*.dist-info"))
-    return " ".join(found) if found else f"{name} {folder}"
 
 
 def answer_key(text: str, fmt: str, width: int | None, ns: Namespaces) -> str:

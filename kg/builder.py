@@ -30,17 +30,28 @@ from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
-from .util import allow_open_files, load_nquads, paused_gc
+from .util import allow_open_files, code_digest, load_nquads, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
     from .modular import Modular, State
 
 __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "build", "check_project", "BUILDER_VERSION",
-           "load_article"]
+           "builder_key", "load_article"]
 
-#: Part of every build's fingerprint: bump it when the emitted graph changes for the same inputs.
+#: The builder's release, named in every build's manifest (what a build reuses is keyed on :func:`builder_key`).
 BUILDER_VERSION = "0.2.0"
+#: The libraries that read the sources and write the graphs: another release of one may write other bytes.
+_BUILD_LIBRARIES = (("pyoxigraph", "pyoxigraph"), ("yaml", "PyYAML"))
+
+
+def builder_key() -> str:
+    """What everything a build keeps for the next one is keyed on (each article's compiled graphs and SHACL
+    problems, the entailments, the previous build's files): the builder's release and a digest of the code a build
+    runs (this module and every kg module it imports, as they are on disk) and of the libraries that read and
+    write its RDF and YAML. After a change to any of them, the next build compiles and checks everything again,
+    as --full does: a kept result is never one that other code made."""
+    return f"{BUILDER_VERSION}+{code_digest('builder', _BUILD_LIBRARIES)[:24]}"
 #: How the kept entailments are laid out (kg.modular.layout): part of the key they are kept under.
 INFERRED_LAYOUT = "layout-2"
 
@@ -112,7 +123,7 @@ class Compiled:
     def inputs_key(self) -> str:
         """One hash of every input of the build: if it is unchanged, so are the entailments."""
         joined = "\n".join(f"{slug} {print_}" for slug, print_ in sorted(self.fingerprints.items()))
-        return hashlib.sha256(f"{BUILDER_VERSION}\n{self.ns.base}\n{self.ontology_digest}\n{joined}".encode()
+        return hashlib.sha256(f"{builder_key()}\n{self.ns.base}\n{self.ontology_digest}\n{joined}".encode()
                               ).hexdigest()
 
     def triple_count(self) -> int:
@@ -220,6 +231,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         compiled.modular = Modular(compile_rules(sources.ontology), ns.ids, ns.inferred_graph)
     names = article_names(project)
     digest = compiled.ontology_digest = ontology_digest(project)
+    builder = builder_key()
     slots: list[ArticleOutput | None] = []
     todo: list[tuple[Path, str]] = []
     where = os.fspath(project.articles_dir)
@@ -231,7 +243,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
                 content = content_digest(project.articles_dir / name)
                 compiled.hashed += 1
             compiled.sources[name] = (stat, content)
-            print_ = fingerprint(content, ontology=digest, builder_version=BUILDER_VERSION, ns=ns)
+            print_ = fingerprint(content, ontology=digest, builder_version=builder, ns=ns)
             compiled.fingerprints[name] = print_
             hit = previous.article(name, print_, validated=validate) if previous and reuse else None
             if hit is None and cache and reuse:
@@ -291,7 +303,7 @@ def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool
     previous = None
     try:
         with paused_gc():  # the previous build's index: a million small objects, none in a cycle
-            previous = PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
+            previous = PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
         compiled = compile_project(project, ns, validate=True, cache=ArticleCache(project, best_effort=True),
                                    previous=previous, per_article_reasoning=reasoning)
         report = check(compiled, reasoning=reasoning)
@@ -354,7 +366,7 @@ def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full:
     cache = ArticleCache(project) if write or not full else None
     ns = namespaces()
     with paused_gc():  # the previous build's index: a million small objects, none in a cycle
-        previous = None if full else PreviousBuild.open(project, builder_version=BUILDER_VERSION, base_iri=ns.base)
+        previous = None if full else PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
         gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again (frozen
         # before it is on again: else its first pass, at the next allocation, walks them all: 0.1 s at 10k articles)
     try:
@@ -450,7 +462,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
             store.result()
         stored = time.perf_counter()
         base_size = len(compiled.ontology_nquads) + len(compiled.inferred_nquads)
-        index = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base, "base_nq": [0, base_size],
+        index = {"builder_version": builder_key(), "base_iri": compiled.ns.base, "base_nq": [0, base_size],
                  "ontology": compiled.ontology_digest,
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": trig_size, "ttl_size": turtle.size, "ttl_layout": TURTLE_LAYOUT,
@@ -469,7 +481,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
         if phases is not None:
             phases["store+files"] = stored - started
             phases["index"] = time.perf_counter() - stored
-        manifest = {"builder_version": BUILDER_VERSION, "base_iri": compiled.ns.base,
+        manifest = {"builder_version": BUILDER_VERSION, "builder": builder_key(), "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         # the store holds the previous build's quads: so are its kept answers this one's (kg.answers)

@@ -1,17 +1,22 @@
 """Helpers the stages share: reachability over a small adjacency map, a paused cycle collector, byte chunks
-read as one stream, N-Quads loaded into a store in groups, the open-files limit."""
+read as one stream, N-Quads loaded into a store in groups, the open-files limit, atomic writes, digests of kg's
+own code and the libraries it runs on (what kept results are keyed on)."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import itertools
 import os
+import re
+import sys
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
-           "write_atomically"]
+           "write_atomically", "code_digest", "installed_release"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -128,3 +133,50 @@ def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+#: A relative import in kg's source: ``from .module import names`` or ``from . import module, other``.
+_RELATIVE_IMPORT = re.compile(r"^[ \t]*from \.(\w*) import \(?([\w, \t]+)", re.M)
+
+
+@cache
+def code_digest(module: str, libraries: tuple[tuple[str, str], ...] = ()) -> str:
+    """A digest of the code a kg module runs: its source and that of every kg module it imports, directly or
+    through others (read from the files as they are now, so it follows the code without a version to bump), the
+    Python release and the installed release of each ``(module, distribution)`` in ``libraries``. A result kept
+    under it is not taken by other code."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(f"{sys.version}\n".encode())
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = (here / f"{name}.py").read_bytes()
+        for imported, names in _RELATIVE_IMPORT.findall(source.decode()):
+            found = [imported] if imported else re.findall(r"\w+", names)
+            todo += [n for n in found if (here / f"{n}.py").is_file()]
+    for name in sorted(seen):
+        source = (here / f"{name}.py").read_bytes()
+        digest.update(f"{name} {len(source)}\n".encode() + source)
+    for library, distribution in libraries:
+        digest.update(f"{installed_release(library, distribution)}\n".encode())
+    return digest.hexdigest()
+
+
+def installed_release(module: str, distribution: str | None = None) -> str:
+    """Which release of a library is installed, from its dist-info folder's name (importlib.metadata took 80 ms
+    here: a third of what printing a kept answer costs); ``distribution``: its name on the index, where it is not
+    the module's (PyYAML's is yaml)."""
+    from importlib.util import find_spec
+
+    spec = find_spec(module)
+    if spec is None or spec.origin is None:
+        return f"{module} -"
+    folder = Path(spec.origin).parent
+    wanted = (distribution or module).lower().replace("-", "_")
+    with os.scandir(folder.parent) as entries:  # ({name}-{version}.dist-info, the name as spelt when installed:
+        found = sorted(e.name for e in entries  # PyYAML-6.0.dist-info, pyyaml-6.0.4.dist-info)
+                       if e.name.endswith(".dist-info") and e.name.split("-", 1)[0].lower() == wanted)
+    return " ".join(found) if found else f"{module} {folder}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from conftest import SEED_SLUG, built, run_kg
+from conftest import ROOT, SEED_SLUG, built, run_kg
 from kg.config import namespaces
 
 NS = namespaces()
@@ -127,6 +127,45 @@ def test_check_takes_unchanged_articles_from_the_last_build(mini_project: Path) 
     assert (kept["articles_checked"], kept["articles_unchanged"]) == (2, 0)
     _, hermit = check_json(mini_project, "--reasoner", "hermit")  # HermiT checks every article
     assert hermit["articles_checked"] == 2 and hermit["consistent"] is False
+
+
+def test_nothing_kept_is_taken_by_other_code(mini_project: Path, tmp_path: Path) -> None:
+    """What a build keeps for the next one (each article compiled and checked, the entailments, its files) is
+    keyed on kg's code as well as the inputs: kg with one line of its checks changed (a copy of the package, run
+    in place of this one) compiles and checks every article again, and its report says what the new code says."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "kg", code / "kg", ignore=shutil.ignore_patterns("__pycache__"))
+    checks = code / "kg" / "check.py"
+    text = checks.read_text()
+    assert text.count('Problem("shacl", r.message,') == 1
+    checks.write_text(text.replace('Problem("shacl", r.message,', 'Problem("shacl", "(changed) " + r.message,'))
+    changed = {"PYTHONPATH": str(code)}
+
+    def kg(*args: str, env: dict | None = None) -> dict:
+        result = run_kg("--root", str(mini_project), *args, "--format", "json", cwd=tmp_path, env=env)
+        assert result.returncode in (0, 1), result.stderr
+        return json.loads(result.stdout)
+
+    where = subprocess.run([sys.executable, "-c", "import kg; print(kg.__file__)"], cwd=tmp_path, check=True,
+                           env=dict(os.environ, **changed), capture_output=True, text=True).stdout
+    assert where.strip() == str(code / "kg" / "__init__.py")  # the copy is what runs
+    assert kg("build")["rebuilt"] == ["mini"]
+    assert kg("build")["rebuilt"] == []
+    report = kg("build", env=changed)
+    assert report["rebuilt"] == ["mini"] and report["store"]["from_previous"] is False
+    assert kg("build", env=changed)["rebuilt"] == []
+    assert kg("build")["rebuilt"] == ["mini"]
+    edit(mini_project, "        modality: threatened\n", "")  # a SHACL problem
+    for env, message, checked in ((None, "Every", 1), (changed, "(changed) Every", 1), (changed, "(changed) Every", 0),
+                                  (None, "Every", 1)):
+        report = kg("check", env=env)
+        assert [p["message"][:len(message)] for p in report["problems"]] == [message]
+        assert (report["articles_checked"], report["articles_unchanged"]) == (checked, 1 - checked)
 
 
 @pytest.mark.java
