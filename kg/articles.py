@@ -143,8 +143,8 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
             _validate(ctx, output, terms)
         if ctx.modular is not None:
             output.contribution = ctx.modular.contribution(output.slug, terms)
-        if ctx.cache is not None:
-            ctx.cache.put(output)
+        if ctx.cache is not None:  # its graphs are read back from there when the build writes them
+            ctx.cache.put(output, release=True)
         if not keep_sheets:
             output.sheet = None
         outputs.append(output)

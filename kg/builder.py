@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -30,7 +29,7 @@ from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
-from .util import allow_open_files, code_digest, load_nquads, paused_gc
+from .util import allow_open_files, as_bytes, code_digest, load_nquads, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -96,7 +95,8 @@ class Compiled:
     def article_quads(self) -> list[ox.Quad]:
         """The articles' quads, parsed from their N-Quads once (only reasoning and checks need them)."""
         if self._article_quads is None:
-            self._article_quads = list(ox.parse(b"".join(self.nquads), format=ox.RdfFormat.N_QUADS))
+            data = b"".join(map(as_bytes, self.nquads))
+            self._article_quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
         return self._article_quads
 
     @property
@@ -483,7 +483,8 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
             phases["index"] = time.perf_counter() - stored
         manifest = {"builder_version": BUILDER_VERSION, "builder": builder_key(), "base_iri": compiled.ns.base,
                     "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        (staging / "manifest.json").write_bytes(  # (orjson: json.dumps took 0.15 s for the 20k graphs of 10k articles)
+            orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
         # the store holds the previous build's quads: so are its kept answers this one's (kg.answers)
         compiled.store_update["answers_kept"] = carry_answers(compiled.previous.folder, staging) \
             if compiled.store_update.get("same_quads") else 0
@@ -530,7 +531,7 @@ def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int
             if output.slug in records:  # unchanged: linked or copied by the kernel
                 out.copy(*output.record["nq"])
             else:
-                out.write(chunk)
+                out.write(as_bytes(chunk))
         size = out.close()
     compiled.files[NQUADS] = out.stats()
     return spans, inferred, size
@@ -613,7 +614,7 @@ def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, i
             elif graph in kept and not part:
                 out.copy(*kept[graph])
             else:
-                out.write(block)
+                out.write(as_bytes(block))
             if part:
                 inferred.setdefault(part, {})[graph] = (start, out.position - start)
             else:

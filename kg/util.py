@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
-           "write_atomically", "code_digest", "installed_release"]
+           "write_atomically", "code_digest", "installed_release", "FileRange", "as_bytes"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -58,18 +58,62 @@ class ByteChunks(io.RawIOBase):
             chunk = next(self._chunks, None)
             if chunk is None:
                 return 0
-            self._left = memoryview(chunk)
+            self._left = memoryview(as_bytes(chunk))
         n = min(len(buffer), len(self._left))
         buffer[:n] = self._left[:n]
         self._left = self._left[n:]
         return n
 
 
+
+class FileRange:
+    """Bytes kept in a file instead of in memory: ``length`` bytes at ``offset``, read each time they are used.
+    ``identity`` is the file's (inode, size, modification time) when the range was taken: a file replaced or
+    changed since is an error, never other bytes. (Not a tuple: a build tells kept spans apart by that type.)"""
+
+    __slots__ = ("path", "offset", "length", "identity")
+
+    def __init__(self, path: str, offset: int, length: int, identity: tuple[int, int, int]) -> None:
+        self.path, self.offset, self.length, self.identity = path, offset, length, identity
+
+    @staticmethod
+    def identity_of(stat: os.stat_result) -> tuple[int, int, int]:
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __bytes__(self) -> bytes:
+        from .errors import BuildError
+
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                same = self.identity_of(os.fstat(fd)) == self.identity
+                data = os.pread(fd, self.length, self.offset) if same else b""
+            finally:
+                os.close(fd)
+        except OSError as err:
+            raise BuildError(f"cannot read {self.path} again ({err.strerror}); run the command again") from None
+        if len(data) != self.length:
+            raise BuildError(f"{self.path} was replaced while this command used it (another kg check or build at the "
+                             "same time?); run the command again")
+        return data
+
+    def __repr__(self) -> str:
+        return f"FileRange({self.path!r}, {self.offset}, {self.length})"
+
+
+def as_bytes(data) -> bytes | memoryview:
+    """``data`` itself, or a FileRange's bytes read."""
+    return bytes(data) if isinstance(data, FileRange) else data
+
+
 #: N-Quads per load: Oxigraph's bulk loader holds what one call loads in memory while it sorts it (1.7 GiB for 3M
 #: quads in one call here; above what the build holds, ~0.3-0.4 GiB in calls of 100 MB, ~0.16-0.18 in calls of 50 MB). A
-#: full build of 10k synthetic articles peaked at 1988 MiB with 100 MB, 1757-1779 MiB with 50 MB (its main process
-#: holds every article's output meanwhile), with no difference in build time or query speed beyond this machine's
-#: noise (the store is compacted after loading).
+#: full build of 10k synthetic articles peaked at 1988 MiB with 100 MB, 1757-1779 MiB with 50 MB (when its main process
+#: held every article's output meanwhile; 1087 MiB since it reads them back from build/cache), with no difference in
+#: build time or query speed beyond this machine's noise (the store is compacted after loading).
 LOAD_BYTES = 50 * 1024 * 1024
 
 
@@ -91,7 +135,7 @@ def load_nquads(store, chunks: Iterable, *, bulk: bool) -> None:
                 store.load(data, format=ox.RdfFormat.N_QUADS)
             group, size = [], 0
         if chunk is not None:
-            group.append(chunk)
+            group.append(as_bytes(chunk))
             size += len(chunk)
 
 
@@ -120,16 +164,19 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
+def write_atomically(path: Path, data: bytes | list[bytes]) -> os.stat_result:
     """Write ``data`` (bytes, or byte strings one after the other) to a temporary file beside ``path`` (named
     ``.NAME.PID``: two processes may write one file at once), then rename it into place: readers see all of it or
-    the file before."""
+    the file before. Returns the stat of the file written (as it is under ``path`` unless another replaced it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
     try:
         with open(tmp, "wb") as handle:
             handle.writelines(chunks)
+            handle.flush()
+            written = os.fstat(handle.fileno())
         os.replace(tmp, path)
+        return written
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
