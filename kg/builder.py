@@ -22,7 +22,7 @@ from .answers import carry_answers
 from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
 from .cache import IN_STATE, ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
 from .config import Namespaces, Project, namespaces
-from .errors import BuildError, CheckError, InputError
+from .errors import BuildError, ChangedMeanwhile, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
 from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_record, update_store
@@ -40,17 +40,18 @@ __all__ = ["Compiled", "ArticleSummary", "BuildReport", "compile_project", "buil
 
 #: The builder's release, named in every build's manifest (what a build reuses is keyed on :func:`builder_key`).
 BUILDER_VERSION = "0.2.0"
-#: The libraries that read the sources and write the graphs: another release of one may write other bytes.
-_BUILD_LIBRARIES = (("pyoxigraph", "pyoxigraph"), ("yaml", "PyYAML"))
+#: The libraries that read the sources, write the graphs and reason (HermiT comes with owlready2): another release
+#: of one may give other bytes.
+_BUILD_LIBRARIES = (("pyoxigraph", "pyoxigraph"), ("yaml", "PyYAML"), ("owlready2", "owlready2"))
 
 
 def builder_key() -> str:
     """What everything a build keeps for the next one is keyed on (each article's compiled graphs and SHACL
     problems, the entailments, the previous build's files): the builder's release and a digest of the code a build
-    runs (this module and every kg module it imports, as they are on disk) and of the libraries that read and
-    write its RDF and YAML. After a change to any of them, the next build compiles and checks everything again,
-    as --full does: a kept result is never one that other code made."""
-    return f"{BUILDER_VERSION}+{code_digest('builder', _BUILD_LIBRARIES)[:24]}"
+    runs (this module, the HermiT worker and every kg module they import, as they are on disk) and of the
+    libraries that read and write its RDF and YAML and reason. After a change to any of them, the next build
+    compiles and checks everything again, as --full does: a kept result is never one that other code made."""
+    return f"{BUILDER_VERSION}+{code_digest(('builder', 'reason_worker'), _BUILD_LIBRARIES)[:24]}"
 #: How the kept entailments are laid out (kg.modular.layout): part of the key they are kept under.
 INFERRED_LAYOUT = "layout-2"
 
@@ -307,8 +308,8 @@ def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool
         compiled = compile_project(project, ns, validate=True, cache=ArticleCache(project, best_effort=True),
                                    previous=previous, per_article_reasoning=reasoning)
         report = check(compiled, reasoning=reasoning)
-    except OSError:  # the last build went while it was read (another kg build replaced it)
-        return check_project(project, reasoning=reasoning, full=True)
+    except (OSError, ChangedMeanwhile):  # the last build, or an article cache entry, went while it was read
+        return check_project(project, reasoning=reasoning, full=True)  # (another kg build or check replaced it)
     finally:
         if previous is not None:
             previous.release()

@@ -94,7 +94,7 @@ class ArticleCache:
             problems = [Problem(**p) for p in record.get("problems", [])]
             entities = [EntityRecord(e["id"], frozenset(e["types"]), e["label"], e["where"])
                         for e in record["entities"]]
-            nquads, trig, at = self._ranges(path, end + 1, record, FileRange.identity_of(stat))
+            nquads, trig, at = self._ranges(path, head[:end + 1], record, FileRange.identity_of(stat))
             if at != stat.st_size:
                 return None  # cut short, or longer than its record says
             return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities, nquads, trig,
@@ -103,13 +103,15 @@ class ArticleCache:
             return None
 
     @staticmethod
-    def _ranges(path: str, at: int, record: dict, identity: tuple) -> tuple[FileRange, dict[str, FileRange], int]:
-        """Where an entry's N-Quads and TriG blocks are in its file (they follow its first line, ``at``)."""
-        nquads = FileRange(path, at, record["nq"], identity)
+    def _ranges(path: str, head: bytes, record: dict, identity: tuple) -> tuple[FileRange, dict[str, FileRange], int]:
+        """Where an entry's N-Quads and TriG blocks are in its file (they follow its first line, ``head``: an entry
+        written again with that very line holds the same bytes, see kg.util.FileRange)."""
+        at = len(head)
+        nquads = FileRange(path, at, record["nq"], identity, head)
         at += record["nq"]
         trig = {}
         for graph, size in record["trig"]:
-            trig[graph] = FileRange(path, at, size, identity)
+            trig[graph] = FileRange(path, at, size, identity, head)
             at += size
         return nquads, trig, at
 
@@ -134,7 +136,7 @@ class ArticleCache:
         path = self.folder / f"{entry.slug}{self.SUFFIX}"
         stat = write_atomically(path, [head, entry.nquads, *entry.trig.values()])
         if release:
-            entry.nquads, entry.trig, _ = self._ranges(os.fspath(path), len(head), record, FileRange.identity_of(stat))
+            entry.nquads, entry.trig, _ = self._ranges(os.fspath(path), head, record, FileRange.identity_of(stat))
 
     def inferred(self, key: str) -> bytes | object | None:
         """The entailments (N-Quads) of the last build whose inputs hashed to ``key`` (the reasoner need not run

@@ -8,6 +8,7 @@ __all__ = [
     "InputError",
     "OntologyError",
     "BuildError",
+    "ChangedMeanwhile",
     "CheckError",
     "ReasonerError",
     "QueryError",
@@ -64,6 +65,10 @@ class OntologyError(InputError):
 
 class BuildError(KGError):
     """The build could not complete; the previous build is left as it was."""
+
+
+class ChangedMeanwhile(BuildError):
+    """A file the command had read was replaced before it was done with it (another kg process at work)."""
 
 
 class CheckError(KGError):

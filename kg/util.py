@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
-           "write_atomically", "code_digest", "installed_release", "FileRange", "as_bytes"]
+           "write_atomically", "code_digest", "code_modules", "installed_release", "FileRange", "as_bytes"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -68,13 +68,16 @@ class ByteChunks(io.RawIOBase):
 
 class FileRange:
     """Bytes kept in a file instead of in memory: ``length`` bytes at ``offset``, read each time they are used.
-    ``identity`` is the file's (inode, size, modification time) when the range was taken: a file replaced or
-    changed since is an error, never other bytes. (Not a tuple: a build tells kept spans apart by that type.)"""
+    ``identity`` is the file's (inode, size, modification time) when the range was taken: a file changed since is
+    an error (:class:`kg.errors.ChangedMeanwhile`), never other bytes — unless it starts with ``head`` as the file
+    did and has its size (a kg.cache entry written again for the same fingerprint: the same bytes, as a kg check
+    running beside a build writes them). (Not a tuple: a build tells kept spans apart by that type.)"""
 
-    __slots__ = ("path", "offset", "length", "identity")
+    __slots__ = ("path", "offset", "length", "identity", "head")
 
-    def __init__(self, path: str, offset: int, length: int, identity: tuple[int, int, int]) -> None:
-        self.path, self.offset, self.length, self.identity = path, offset, length, identity
+    def __init__(self, path: str, offset: int, length: int, identity: tuple[int, int, int],
+                 head: bytes | None = None) -> None:
+        self.path, self.offset, self.length, self.identity, self.head = path, offset, length, identity, head
 
     @staticmethod
     def identity_of(stat: os.stat_result) -> tuple[int, int, int]:
@@ -84,20 +87,25 @@ class FileRange:
         return self.length
 
     def __bytes__(self) -> bytes:
-        from .errors import BuildError
+        from .errors import BuildError, ChangedMeanwhile
 
         try:
             fd = os.open(self.path, os.O_RDONLY)
             try:
-                same = self.identity_of(os.fstat(fd)) == self.identity
+                identity = self.identity_of(os.fstat(fd))
+                same = identity == self.identity or (
+                    self.head is not None and identity[1] == self.identity[1]
+                    and os.pread(fd, len(self.head), 0) == self.head)
                 data = os.pread(fd, self.length, self.offset) if same else b""
             finally:
                 os.close(fd)
+        except FileNotFoundError:
+            data = b""
         except OSError as err:
             raise BuildError(f"cannot read {self.path} again ({err.strerror}); run the command again") from None
         if len(data) != self.length:
-            raise BuildError(f"{self.path} was replaced while this command used it (another kg check or build at the "
-                             "same time?); run the command again")
+            raise ChangedMeanwhile(f"{self.path} was replaced while this command used it (another kg check or build "
+                                   "at the same time?); run the command again")
         return data
 
     def __repr__(self) -> str:
@@ -173,8 +181,7 @@ def write_atomically(path: Path, data: bytes | list[bytes]) -> os.stat_result:
     try:
         with open(tmp, "wb") as handle:
             handle.writelines(chunks)
-            handle.flush()
-            written = os.fstat(handle.fileno())
+        written = os.stat(tmp)  # (after closing: some file systems set the time then)
         os.replace(tmp, path)
         return written
     except BaseException:
@@ -182,29 +189,20 @@ def write_atomically(path: Path, data: bytes | list[bytes]) -> os.stat_result:
         raise
 
 
-#: A relative import in kg's source: ``from .module import names`` or ``from . import module, other``.
-_RELATIVE_IMPORT = re.compile(r"^[ \t]*from \.(\w*) import \(?([\w, \t]+)", re.M)
+#: A relative import in kg's source: ``from .module import names``, ``from . import module, other`` or either with
+#: its names in parentheses over several lines.
+_RELATIVE_IMPORT = re.compile(r"^[ \t]*from \.(\w*) import (?:\(([^)]*)\)|([\w, \t]+))", re.M)
 
 
 @cache
-def code_digest(module: str, libraries: tuple[tuple[str, str], ...] = ()) -> str:
-    """A digest of the code a kg module runs: its source and that of every kg module it imports, directly or
-    through others (read from the files as they are now, so it follows the code without a version to bump), the
-    Python release and the installed release of each ``(module, distribution)`` in ``libraries``. A result kept
+def code_digest(modules: tuple[str, ...], libraries: tuple[tuple[str, str], ...] = ()) -> str:
+    """A digest of the code kg modules run: their source and that of every kg module they import (see
+    :func:`code_modules`; read from the files as they are now, so it follows the code without a version to bump),
+    the Python release and the installed release of each ``(module, distribution)`` in ``libraries``. A result kept
     under it is not taken by other code."""
     here = Path(__file__).parent
     digest = hashlib.sha256(f"{sys.version}\n".encode())
-    seen, todo = set(), [module]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        source = (here / f"{name}.py").read_bytes()
-        for imported, names in _RELATIVE_IMPORT.findall(source.decode()):
-            found = [imported] if imported else re.findall(r"\w+", names)
-            todo += [n for n in found if (here / f"{n}.py").is_file()]
-    for name in sorted(seen):
+    for name in code_modules(modules):
         source = (here / f"{name}.py").read_bytes()
         digest.update(f"{name} {len(source)}\n".encode() + source)
     for library, distribution in libraries:
@@ -212,18 +210,46 @@ def code_digest(module: str, libraries: tuple[tuple[str, str], ...] = ()) -> str
     return digest.hexdigest()
 
 
+def code_modules(modules: tuple[str, ...]) -> list[str]:
+    """The kg modules (names in kg/, sorted) that ``modules`` import, directly or through others, and themselves."""
+    here = Path(__file__).parent
+    seen, todo = set(), list(modules)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for imported, grouped, names in _RELATIVE_IMPORT.findall((here / f"{name}.py").read_text()):
+            found = [imported] if imported else re.findall(r"\w+", grouped or names)
+            todo += [n for n in found if (here / f"{n}.py").is_file()]
+    return sorted(seen)
+
+
 def installed_release(module: str, distribution: str | None = None) -> str:
     """Which release of a library is installed, from its dist-info folder's name (importlib.metadata took 80 ms
-    here: a third of what printing a kept answer costs); ``distribution``: its name on the index, where it is not
-    the module's (PyYAML's is yaml)."""
+    here: a third of what printing a kept answer costs), else from importlib.metadata; ``distribution``: its name
+    on the index, where it is not the module's (PyYAML's is yaml)."""
     from importlib.util import find_spec
 
     spec = find_spec(module)
-    if spec is None or spec.origin is None:
+    if spec is None:
         return f"{module} -"
-    folder = Path(spec.origin).parent
     wanted = (distribution or module).lower().replace("-", "_")
-    with os.scandir(folder.parent) as entries:  # ({name}-{version}.dist-info, the name as spelt when installed:
-        found = sorted(e.name for e in entries  # PyYAML-6.0.dist-info, pyyaml-6.0.4.dist-info)
-                       if e.name.endswith(".dist-info") and e.name.split("-", 1)[0].lower() == wanted)
-    return " ".join(found) if found else f"{module} {folder}"
+    found: list[str] = []
+    if spec.origin is not None:
+        package = spec.submodule_search_locations is not None  # (a package's origin is its __init__.py)
+        try:
+            # {name}-{version}.dist-info, the name as spelt when installed: PyYAML-6.0, pyyaml-6.0.4
+            with os.scandir(Path(spec.origin).parents[1 if package else 0]) as entries:
+                found = sorted(e.name for e in entries
+                               if e.name.endswith(".dist-info") and e.name.split("-", 1)[0].lower() == wanted)
+        except OSError:
+            found = []
+    if found:
+        return " ".join(found)
+    from importlib import metadata
+
+    try:
+        return f"{wanted} {metadata.version(distribution or module)}"
+    except metadata.PackageNotFoundError:
+        return f"{module} {spec.origin}"

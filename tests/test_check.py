@@ -151,6 +151,10 @@ def test_nothing_kept_is_taken_by_other_code(mini_project: Path, tmp_path: Path)
         assert result.returncode in (0, 1), result.stderr
         return json.loads(result.stdout)
 
+    from kg.util import code_modules, installed_release
+
+    assert installed_release("yaml", "PyYAML").endswith(".dist-info")  # the releases of libraries are in the key
+    assert {"check", "validate", "articles", "reason_worker"} <= set(code_modules(("builder", "reason_worker")))
     where = subprocess.run([sys.executable, "-c", "import kg; print(kg.__file__)"], cwd=tmp_path, check=True,
                            env=dict(os.environ, **changed), capture_output=True, text=True).stdout
     assert where.strip() == str(code / "kg" / "__init__.py")  # the copy is what runs
@@ -337,3 +341,26 @@ def test_kg_validator_and_pyshacl_agree_on_the_seed() -> None:
     compiled = compile_project(Project(ROOT))
     trace = _trace(compiled)
     assert shacl_problems(compiled, trace, engine="kg") == shacl_problems(compiled, trace, engine="pyshacl") == []
+
+
+def test_the_code_key_follows_every_relative_import() -> None:
+    """kg.util.code_modules finds what Python's own parser finds a kg module import (one per line, several, in
+    parentheses over several lines, inside functions), here on every module of kg."""
+    import ast
+
+    from kg.util import code_modules
+
+    folder = ROOT / "kg"
+    for path in sorted(folder.glob("*.py")):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [alias.name for alias in node.names]
+                imported |= {name for name in names if (folder / f"{name}.py").is_file()}
+        direct = set(code_modules((path.stem,)))
+        assert imported <= direct, (path.name, imported - direct)
+    from kg.util import _RELATIVE_IMPORT
+
+    source = "from . import (\n    a,\n    b,  # b\n)\n    from .c import (\n        d)\nfrom .e import f, g\n"
+    assert _RELATIVE_IMPORT.findall(source) == [("", "\n    a,\n    b,  # b\n", ""), ("c", "\n        d", ""),
+                                                ("e", "", "f, g")]

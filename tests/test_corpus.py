@@ -276,28 +276,38 @@ def test_untouched_files_are_not_read_and_an_edit_is_seen(mini_project: Path) ->
     assert b"FIRST ROUND" in built(mini_project, "trig")
 
 
-def test_compiled_articles_are_read_back_from_the_article_cache(mini_project: Path) -> None:
-    """A build does not hold each article it compiles in memory until it writes the build: once the article is in
-    build/cache, its graphs are ranges of that file, read where they are used (the same bytes); a file replaced
-    meanwhile is a one-line error naming it, never other bytes."""
+def test_compiled_articles_are_read_back_from_the_article_cache(two_articles: Path, monkeypatch) -> None:
+    """A build does not hold each article it compiles in memory until it writes the build: once a worker has put
+    the article in build/cache, its graphs are ranges of that file, read where they are used (the same bytes). An
+    entry written again the same (a kg check beside the build) is read as well; one that differs is a one-line
+    error naming it, never other bytes."""
+    import kg.articles
     from kg.builder import compile_project
     from kg.cache import ArticleCache
     from kg.config import Project
-    from kg.errors import BuildError
+    from kg.errors import ChangedMeanwhile
     from kg.util import FileRange, write_atomically
 
-    project = Project(mini_project)
-    held = compile_project(project).fresh[0]  # no cache: the bytes are held
-    output = compile_project(project, cache=ArticleCache(project)).fresh[0]
-    assert isinstance(output.nquads, FileRange) and all(isinstance(b, FileRange) for b in output.trig.values())
-    assert bytes(output.nquads) == held.nquads and len(output.nquads) == len(held.nquads)
-    assert {graph: bytes(block) for graph, block in output.trig.items()} == held.trig
-    taken = ArticleCache(project).get("mini", output.fingerprint)  # a later build takes it the same way
-    assert isinstance(taken.nquads, FileRange) and bytes(taken.nquads) == held.nquads
-    entry = mini_project / "build" / "cache" / "articles" / "mini.article"
-    write_atomically(entry, entry.read_bytes())  # the same bytes, but another file
+    monkeypatch.setattr(kg.articles, "BATCH", 1)  # two batches: compiled in worker processes
+    project = Project(two_articles)
+    held = {o.slug: o for o in compile_project(project).fresh}  # no cache: the bytes are held
+    outputs = compile_project(project, cache=ArticleCache(project)).fresh
+    assert sorted(o.slug for o in outputs) == ["mini", "mini-two"]
+    for output in outputs:
+        assert isinstance(output.nquads, FileRange) and all(isinstance(b, FileRange) for b in output.trig.values())
+        assert bytes(output.nquads) == held[output.slug].nquads and len(output.nquads) == len(held[output.slug].nquads)
+        assert {graph: bytes(block) for graph, block in output.trig.items()} == held[output.slug].trig
+    output = outputs[0]
+    taken = ArticleCache(project).get(output.slug, output.fingerprint)  # a later build takes it the same way
+    assert isinstance(taken.nquads, FileRange) and bytes(taken.nquads) == held[output.slug].nquads
+    entry = two_articles / "build" / "cache" / "articles" / f"{output.slug}.article"
+    data = entry.read_bytes()
+    write_atomically(entry, data)  # the same entry written again (another file): still the same bytes
+    assert bytes(output.nquads) == bytes(taken.nquads) == held[output.slug].nquads
+    other = output.fingerprint[:-1] + ("0" if output.fingerprint[-1] != "0" else "1")
+    write_atomically(entry, data.replace(output.fingerprint.encode(), other.encode(), 1))  # another entry, same size
     for stale in (output.nquads, taken.nquads):
-        with pytest.raises(BuildError) as error:
+        with pytest.raises(ChangedMeanwhile) as error:
             bytes(stale)
         assert str(error.value) == f"{entry} was replaced while this command used it (another kg check or build at " \
                                    "the same time?); run the command again"
