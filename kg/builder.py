@@ -292,13 +292,17 @@ def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool
     cache (where it can be written). An article unchanged since it was last checked (same text, fact sheet,
     ontology, shapes and builder) is taken with the SHACL problems found then and its part of the reasoning, as kg
     build takes it, so a check costs what changed; ``full`` (or pyshacl, or HermiT): every article is loaded and
-    checked again. A clash found that way is checked again in full (its report names the same lines as a full
-    check's: only the articles loaded now have theirs at hand), as is a check whose last build was replaced
-    while it was read."""
+    checked again, and reasoned over as one corpus (the rules' reference run, which per-article reasoning is
+    tested against: more memory than reasoning per article, less time when every article is reasoned over). A
+    clash found incrementally is checked again in full (its report names the same lines as a full check's: only
+    the articles loaded now have theirs at hand), as is a check whose last build was replaced while it was
+    read."""
     from .check import check
 
     if full or shacl_engine != "kg" or reasoner != "rules":
-        compiled = compile_project(project, validate=shacl_engine == "kg", reuse=False)
+        # each article read back from the article cache where it is used, not held (10k articles: 1713 -> 965 MiB)
+        compiled = compile_project(project, validate=shacl_engine == "kg", reuse=False,
+                                   cache=ArticleCache(project, best_effort=True) if shacl_engine == "kg" else None)
         return compiled, check(compiled, reasoning=reasoning, shacl_engine=shacl_engine, reasoner=reasoner)
     ns = namespaces()
     previous = None
