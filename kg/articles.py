@@ -58,9 +58,9 @@ class ArticleOutput:
     slug: str
     fingerprint: str
     summary: ArticleSummary
-    entities: list[EntityRecord]
-    nquads: bytes
-    trig: dict[str, bytes]  # graph IRI -> TriG block
+    entities: list[EntityRecord]  # (taken from a previous build: as its index has them, see EntityRegistry.add)
+    nquads: bytes  # or, where it is kept in a file, kg.util.Deferred (FileRange, SegmentRange): read with as_bytes
+    trig: dict[str, bytes]  # graph IRI -> TriG block (likewise)
     origins: dict[str, str] = field(default_factory=dict)  # IRI -> "articles/<slug>/facts.yaml:LINE"
     problems: list = field(default_factory=list)  # SHACL problems (check.Problem), when validated
     validated: bool = False  # whether the article's graphs went through the SHACL shapes

@@ -21,7 +21,6 @@ import pyoxigraph as ox
 from .articles import ArticleOutput, ArticleSummary
 from .cache import STAT_FIELDS
 from .config import Project
-from .registry import EntityRecord
 from .segments import NQUADS, TRIG, TURTLE, SegmentedFile
 from .util import load_nquads, paused_gc
 
@@ -127,14 +126,16 @@ class PreviousBuild:
         record = self.articles.get(slug)
         if record is None or record["fingerprint"] != print_ or (validated and not record["validated"]):
             return None
-        from .check import Problem
+        problems = record["problems"]
+        if problems:
+            from .check import Problem
 
+            problems = [Problem(**p) for p in problems]
         trig = self.trig()
-        return ArticleOutput(
-            slug, print_, ArticleSummary.from_dict(record["summary"]),
-            [EntityRecord(i, _types(types), label, where) for i, types, label, where in record["entities"]],
-            self.nquads().view(*record["nq"]), {graph: trig.view(a, n) for graph, (a, n) in record["trig"].items()},
-            record["origins"], [Problem(**p) for p in record["problems"]], record["validated"], record=record)
+        return ArticleOutput(  # its entities as the index has them ([id, types, label, where]: see EntityRegistry)
+            slug, print_, ArticleSummary.from_dict(record["summary"]), record["entities"],
+            self.nquads().range(*record["nq"]), {graph: trig.range(a, n) for graph, (a, n) in record["trig"].items()},
+            record["origins"], problems, record["validated"], record=record)
 
     def turtle_table(self) -> list[bytes] | None:
         """The shared lines of turtle/ that article records point at, or None if that build's turtle/ is not usable."""
@@ -149,18 +150,6 @@ class PreviousBuild:
             if segments is not None:
                 segments.release()
         self._nq = self._trig = self._turtle = None
-
-
-_TYPES: dict[tuple, frozenset] = {}
-
-
-def _types(types: list[str]) -> frozenset[str]:
-    """An entity's classes as a frozenset, one per distinct set (thousands of records share a handful)."""
-    key = tuple(types)
-    found = _TYPES.get(key)
-    if found is None:
-        found = _TYPES[key] = frozenset(types)
-    return found
 
 
 def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable[str], load: list,

@@ -50,13 +50,23 @@ class EntityRegistry:
         return [EntityRecord(item.id, frozenset(item.types), item.label, f"{sheet.shown_as}:{item.line}")
                 for item in sheet.items.values() if item.section == "entities"]
 
-    def add(self, records: list[EntityRecord]) -> None:
-        """Register one article's entities; a type conflict is an error, a label conflict a warning."""
+    def add(self, records: list[EntityRecord] | list[list]) -> None:
+        """Register one article's entities; a type conflict is an error, a label conflict a warning. ``records``:
+        EntityRecords, or lists [id, types, label, where] as a build's index keeps them (a rebuild of 10k articles
+        takes 100k of them, nearly all of entities already known: no record is made for those)."""
         for record in records:
-            known = self.records.setdefault(record.id, record)
+            ident, types, label = record[0], record[1], record[2]
+            known = self.records.get(ident)
+            if known is None:
+                self.records[ident] = record if isinstance(record, EntityRecord) else _record(record)
+                continue
             if known is record:
                 continue
-            if known.types != record.types:
-                raise InputError(EntityConflict(record.id, "type", record, known).line())
-            if known.label != record.label:
-                self.warnings.append(EntityConflict(record.id, "label", record, known))
+            if len(types) != len(known.types) or not known.types.issuperset(types):
+                raise InputError(EntityConflict(ident, "type", _record(record), known).line())
+            if known.label != label:
+                self.warnings.append(EntityConflict(ident, "label", _record(record), known))
+
+
+def _record(row: EntityRecord | list) -> EntityRecord:
+    return row if isinstance(row, EntityRecord) else EntityRecord(row[0], frozenset(row[1]), row[2], row[3])

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
-           "write_atomically", "code_digest", "code_modules", "installed_release", "FileRange", "as_bytes"]
+           "write_atomically", "code_digest", "code_modules", "installed_release", "Deferred", "FileRange", "as_bytes"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -66,7 +66,20 @@ class ByteChunks(io.RawIOBase):
 
 
 
-class FileRange:
+class Deferred:
+    """Bytes made where they are used (:class:`FileRange`, kg.segments.SegmentRange): ``len()`` without reading
+    them, :meth:`data` (bytes, or a view of them) or ``bytes()`` to read them."""
+
+    __slots__ = ()
+
+    def data(self) -> bytes | memoryview:
+        raise NotImplementedError
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.data())
+
+
+class FileRange(Deferred):
     """Bytes kept in a file instead of in memory: ``length`` bytes at ``offset``, read each time they are used.
     ``identity`` is the file's (inode, size, modification time) when the range was taken: a file changed since is
     an error (:class:`kg.errors.ChangedMeanwhile`), never other bytes — unless it starts with ``head`` as the file
@@ -86,7 +99,7 @@ class FileRange:
     def __len__(self) -> int:
         return self.length
 
-    def __bytes__(self) -> bytes:
+    def data(self) -> bytes:
         from .errors import BuildError, ChangedMeanwhile
 
         try:
@@ -113,8 +126,8 @@ class FileRange:
 
 
 def as_bytes(data) -> bytes | memoryview:
-    """``data`` itself, or a FileRange's bytes read."""
-    return bytes(data) if isinstance(data, FileRange) else data
+    """``data`` itself, or a Deferred's bytes read."""
+    return data.data() if isinstance(data, Deferred) else data
 
 
 #: N-Quads per load: Oxigraph's bulk loader holds what one call loads in memory while it sorts it (1.7 GiB for 3M
