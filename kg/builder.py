@@ -436,7 +436,7 @@ def _kept_state(compiled: Compiled) -> State | None:
     if state is None or state.note or \
             {slug: kept[0] for slug, kept in state.articles.items()} != compiled.fingerprints:
         return None
-    compiled.reasoning = {"per_article": True, "reasoned": 0, "with_model": 0}
+    compiled.reasoning = {"per_article": True, "reasoned": 0, "with_model": 0, "shared_model": "kept"}
     return state
 
 

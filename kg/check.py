@@ -264,5 +264,6 @@ def _per_article(compiled: Compiled, report: CheckReport) -> bool:
             previous.shared + b"".join(previous.part(slug) for slug in previous.articles
                                        if slug in fresh or slug not in parts),
             parts[""] + b"".join(parts[slug] for slug in reasoned))
-    compiled.reasoning = {"per_article": True, "reasoned": len(reasoned), "with_model": corpus.with_model}
+    compiled.reasoning = {"per_article": True, "reasoned": len(reasoned), "with_model": corpus.with_model,
+                          "shared_model": "kept" if corpus.model_kept else "made"}
     return True

@@ -521,6 +521,7 @@ class Corpus:
                  previous: State | None) -> None:
         self.m, self.previous = modular, previous
         self.with_model = 0  # articles reasoned over again with the shared model's slice (the others alone sufficed)
+        self.model_kept = False  # whether the shared model was the previous state's (not made again)
         self.fingerprints = {slug: print_ for slug, print_, _, _ in articles}
         self.nquads = {slug: data for slug, _, data, _ in articles}
         self.contributions: dict[str, Contribution] = {}
@@ -538,6 +539,12 @@ class Corpus:
         once. Returns them as N-Quads parts (see :func:`layout`), the new state and the articles reasoned over."""
         m = self.m
         previous = self.previous if self.previous is not None and not self.previous.note else None
+        self.model_kept = previous is not None and self._same_model(previous)
+        if self.model_kept:
+            kept = self._with_kept_model(previous)
+            if kept is not None:
+                return kept
+            self.model_kept = False
         model = m.shared_model(self.contributions)
         digests = model.digests()
         changed = previous is not None and digests != previous.digests
@@ -567,6 +574,41 @@ class Corpus:
         shared = _serialize(model.shared_quads())
         return {"": shared, **{slug: parts[slug] for slug in self.fingerprints}}, \
             self._state(parts, digests, shared=shared, slices=slices), fresh
+
+    def _same_model(self, previous: State) -> bool:
+        """Whether the shared model is the previous state's: the same articles, each contributing what it did (the
+        model is made of the contributions alone, and the state's key holds the rules)."""
+        if self.fingerprints.keys() != previous.articles.keys():
+            return False
+        for slug, contribution in self.contributions.items():
+            kept = previous.articles[slug][1]
+            if contribution is not kept and replace(contribution, part=None) != kept:
+                return False
+        return True
+
+    def _with_kept_model(self, previous: State) -> tuple[dict[str, bytes], State, list[str]] | None:
+        """What :meth:`reason` returns when the shared model is the previous state's (its digests, its slices and
+        the entailments between shared individuals are those kept) and each changed article's own part is final
+        (the model's slice for it is what the article alone has): the model need not be made again (0.3 s at 10k
+        articles). None when a changed article must be reasoned over with the model."""
+        parts: dict[str, bytes] = {}
+        slices: dict[str, bytes] = {}
+        fresh = []
+        for slug, print_ in self.fingerprints.items():
+            kept = previous.articles[slug]
+            slices[slug] = kept[3]
+            if kept[0] == print_:
+                parts[slug] = previous.part(slug)
+                continue
+            contribution = self.contributions[slug]
+            if contribution.part is None or not kept[3] or kept[3] != contribution.own_slice:
+                return None
+            parts[slug] = contribution.part
+            fresh.append(slug)
+        self.with_model = 0
+        shared = previous.shared
+        return {"": shared, **{slug: parts[slug] for slug in self.fingerprints}}, \
+            self._state(parts, previous.digests, shared=shared, slices=slices), fresh
 
     def _reason(self, slugs: list[str], model: SharedModel, jobs: int) -> dict[str, bytes]:
         """Each article's entailments given the model, as N-Quads; in worker processes when there are many (they

@@ -63,6 +63,7 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
              -1)
     step = build(corpus)
     assert step["reasoning"]["per_article"] is True and step["reasoning"]["reasoned"] == 1
+    assert step["reasoning"]["shared_model"] == "kept"  # it says nothing new of shared individuals
     assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
 
     # a shared individual moves: the shared model changes, and the articles that reach it are reasoned over
@@ -74,6 +75,7 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
     step = build(corpus)
     assert step["reasoning"]["per_article"] is True and step["reasoning"]["reasoned"] >= 1
     assert step["reasoning"]["with_model"] >= 1  # it now needs what the others say of the town
+    assert step["reasoning"]["shared_model"] == "made"
     assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
 
     # an article added (its entities known), one removed
@@ -86,7 +88,8 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
     assert step["graphs"] == full_report["graphs"]
 
     # nothing changed: nothing is reasoned over
-    assert build(corpus)["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0}
+    assert build(corpus)["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0,
+                                          "shared_model": "kept"}
 
 
 def test_the_turtle_is_the_union_of_all_graphs_each_triple_once(corpus: Path) -> None:
@@ -147,7 +150,7 @@ def test_the_state_keeps_the_entailments_once_and_an_unchanged_corpus_is_not_rea
     assert inferred and all(line not in (current / "reasoning.pickle").read_bytes() for line in inferred)
 
     again = build(mini_project)
-    assert again["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0}
+    assert again["reasoning"] == {"per_article": True, "reasoned": 0, "with_model": 0, "shared_model": "kept"}
     assert not (mini_project / "build" / "cache" / "inferred.nq").exists()
     assert outputs(mini_project)["nquads"] == nquads
 
