@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import pickle
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,7 +47,9 @@ __all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported",
 
 #: The per-article reasoning state, next to the store of each build; it is used only by the same code (see _code).
 STATE = "reasoning.pickle"
-STATE_VERSION = 3
+#: Beside it: each article's contribution, by slug (most builds keep every one: the previous build's file is linked).
+CONTRIBUTIONS = "contributions.pickle"
+STATE_VERSION = 4
 
 
 class Unsupported(Exception):
@@ -447,6 +451,8 @@ class State:
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
     _region: SegmentedFile | None = field(default=None, repr=False, compare=False)  # nquads/, when loaded
     _views: dict = field(default_factory=dict, repr=False, compare=False)  # slug -> its part's view, once made
+    #: where the contributions were loaded from, and them (slug -> contribution), when loaded
+    _loaded: tuple[Path, dict] | None = field(default=None, repr=False, compare=False)
 
     def save(self, folder: Path, placed: dict[str, tuple[int, bytes]] | None = None) -> None:
         """Write the state into a build's folder. ``placed``: where the build's nquads/ holds each part of the
@@ -459,10 +465,24 @@ class State:
             same = where is not None and len(data) and (where[1] is data or where[1] == data)  # memoryviews of the
             return (where[0], len(data)) if same else bytes(data)  # same map compare byte by byte: 0.15 s at 10k
 
-        articles = {slug: (kept[0], kept[1], part(slug, self.part(slug)), kept[3])
-                    for slug, kept in self.articles.items()}
-        state = replace(self, articles=articles, shared=part("", self.shared), _region=None, _views={})
+        articles = {slug: (kept[0], None, part(slug, self.part(slug)), kept[3]) for slug, kept in self.articles.items()}
+        state = replace(self, articles=articles, shared=part("", self.shared), _region=None, _views={}, _loaded=None)
+        contributions = {slug: kept[1] for slug, kept in self.articles.items()}
+        if not self._same_contributions(contributions):
+            (folder / CONTRIBUTIONS).write_bytes(pickle.dumps(contributions, protocol=pickle.HIGHEST_PROTOCOL))
+        else:  # every one as the state it came from has it: that file, linked (copied where links fail)
+            try:
+                os.link(self._loaded[0] / CONTRIBUTIONS, folder / CONTRIBUTIONS)
+            except OSError:
+                shutil.copyfile(self._loaded[0] / CONTRIBUTIONS, folder / CONTRIBUTIONS)
         (folder / STATE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _same_contributions(self, contributions: dict) -> bool:
+        """Whether these are the very contributions the state was loaded with (the same objects, by slug)."""
+        if self._loaded is None or contributions.keys() != self._loaded[1].keys():
+            return False
+        loaded = self._loaded[1]
+        return all(c is loaded[slug] for slug, c in contributions.items())
 
     def parts(self) -> dict[str, bytes]:
         """The entailments as :func:`layout` splits them."""
@@ -488,6 +508,12 @@ class State:
                 state = pickle.loads((folder / STATE).read_bytes())
                 if not isinstance(state, State) or state.key != key:
                     return None
+                contributions = pickle.loads((folder / CONTRIBUTIONS).read_bytes())
+                if not isinstance(contributions, dict) or contributions.keys() != state.articles.keys():
+                    return None
+                state.articles = {slug: (kept[0], contributions[slug], kept[2], kept[3])
+                                  for slug, kept in state.articles.items()}
+                state._loaded = (folder, contributions)
                 places = [p for p in [state.shared, *(kept[2] for kept in state.articles.values())]
                           if isinstance(p, tuple)]
                 if not places:
@@ -639,11 +665,16 @@ class Corpus:
         kept = self.previous.articles if self.previous is not None else {}
 
         def interned(slug: str) -> Contribution:  # one taken from the previous state was interned then
-            contribution = self.contributions[slug]
-            return contribution if contribution is kept.get(slug, (None, None))[1] else _interned(contribution, pool)
+            contribution, before = self.contributions[slug], kept.get(slug, (None, None))[1]
+            if contribution is before:
+                return contribution
+            if before is not None and replace(contribution, part=None) == before:
+                return before  # a changed article contributing what it did: the state's file can be linked
+            return _interned(contribution, pool)
 
         return State(self.m.key, {slug: (print_, interned(slug), parts.get(slug, b""), slices.get(slug, b""))
-                                  for slug, print_ in self.fingerprints.items()}, digests, note, shared)
+                                  for slug, print_ in self.fingerprints.items()}, digests, note, shared,
+                     _loaded=self.previous._loaded if self.previous is not None else None)
 
 
 def _interned(c: Contribution, pool: dict) -> Contribution:

@@ -3,6 +3,7 @@ graph of a whole-corpus run; where articles could be joined by the rules, it rea
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -61,9 +62,12 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
     for name in ("facts.yaml", "article.txt"):
         edit(articles / "synthetic-00001" / name, "border controls tightened again", "border controls tightened",
              -1)
+    before = os.stat(corpus / "build" / "current" / "contributions.pickle")
     step = build(corpus)
     assert step["reasoning"]["per_article"] is True and step["reasoning"]["reasoned"] == 1
     assert step["reasoning"]["shared_model"] == "kept"  # it says nothing new of shared individuals
+    after = os.stat(corpus / "build" / "current" / "contributions.pickle")  # nor anything new to keep: linked
+    assert after.st_ino == before.st_ino  # (the previous build is gone: the file outlived it)
     assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
 
     # a shared individual moves: the shared model changes, and the articles that reach it are reasoned over
@@ -76,6 +80,7 @@ def test_rebuilds_reason_per_article_and_equal_a_whole_corpus_run(corpus: Path, 
     assert step["reasoning"]["per_article"] is True and step["reasoning"]["reasoned"] >= 1
     assert step["reasoning"]["with_model"] >= 1  # it now needs what the others say of the town
     assert step["reasoning"]["shared_model"] == "made"
+    assert os.stat(corpus / "build" / "current" / "contributions.pickle").st_ino != after.st_ino
     assert outputs(corpus) == whole_corpus_run(corpus, tmp_path / "whole")[1]
 
     # an article added (its entities known), one removed
