@@ -115,11 +115,16 @@ class SegmentedFile:
         return self.read(offset, length)
 
     def range(self, offset: int, length: int) -> SegmentRange:
-        """The range, read (as :meth:`view`) only where it is used: a rebuild takes thousands of unchanged articles
-        whose bytes it never reads (it links or copies them by their place)."""
+        """The range as :meth:`view` gives it, sliced only where it is used: a rebuild takes thousands of unchanged
+        articles whose bytes it never reads (it links or copies them by their place). Its segment is mapped now, so
+        it can be read after :meth:`release` and after the build it is in is deleted, as a view can."""
         if offset < 0 or length < 0 or offset + length > self.size:
             raise OSError(f"{self.folder}: the range {offset}+{length} is outside its {self.size} bytes")
-        return SegmentRange(self, offset, length)
+        number = bisect.bisect_right(self.starts, offset) - 1
+        local = offset - self.starts[number]
+        if local + length <= self.sizes[number]:
+            return SegmentRange(self._map(number), local, length)
+        return SegmentRange(memoryview(self.read(offset, length)), 0, length)  # (across segments: read now)
 
     def read(self, offset: int = 0, length: int | None = None) -> bytes:
         """The range's bytes (the whole stream by default)."""
@@ -368,15 +373,16 @@ def _write_all(out, data) -> None:
 
 
 class SegmentRange(Deferred):
-    """A range of a SegmentedFile (see :meth:`SegmentedFile.range`)."""
+    """A range of a SegmentedFile (see :meth:`SegmentedFile.range`): ``length`` bytes at ``offset`` of a mapped
+    segment."""
 
-    __slots__ = ("segments", "offset", "length")
+    __slots__ = ("mapped", "offset", "length")
 
-    def __init__(self, segments: SegmentedFile, offset: int, length: int) -> None:
-        self.segments, self.offset, self.length = segments, offset, length
+    def __init__(self, mapped: memoryview, offset: int, length: int) -> None:
+        self.mapped, self.offset, self.length = mapped, offset, length
 
     def __len__(self) -> int:
         return self.length
 
-    def data(self) -> bytes | memoryview:
-        return self.segments.view(self.offset, self.length)
+    def data(self) -> memoryview:
+        return self.mapped[self.offset:self.offset + self.length]

@@ -364,3 +364,25 @@ def test_the_code_key_follows_every_relative_import() -> None:
     source = "from . import (\n    a,\n    b,  # b\n)\n    from .c import (\n        d)\nfrom .e import f, g\n"
     assert _RELATIVE_IMPORT.findall(source) == [("", "\n    a,\n    b,  # b\n", ""), ("c", "\n        d", ""),
                                                 ("e", "", "f, g")]
+
+
+def test_a_full_check_whose_cache_entry_is_replaced_checks_again(mini_project: Path, monkeypatch) -> None:
+    """kg check --full reads each article back from the article cache; if another kg process rewrites an entry
+    meanwhile, it checks again holding the articles' bytes (the same report), instead of failing."""
+    import kg.check
+    from kg.builder import check_project
+    from kg.config import Project
+    from kg.errors import ChangedMeanwhile
+    from kg.util import FileRange
+
+    real, calls = kg.check.check, []
+
+    def once_replaced(compiled, **options):
+        calls.append(isinstance(compiled.outputs[0].nquads, FileRange))
+        if len(calls) == 1:
+            raise ChangedMeanwhile("build/cache/articles/mini.article was replaced while this command used it")
+        return real(compiled, **options)
+
+    monkeypatch.setattr(kg.check, "check", once_replaced)
+    compiled, report = check_project(Project(mini_project), full=True)
+    assert calls == [True, False] and report.ok and report.consistent

@@ -319,3 +319,20 @@ def test_compiled_articles_are_read_back_from_the_article_cache(two_articles: Pa
             bytes(stale)
         assert str(error.value) == f"{entry} was replaced while this command used it (another kg check or build at " \
                                    "the same time?); run the command again"
+
+
+def test_a_rebuilds_articles_can_be_read_after_it(two_articles: Path) -> None:
+    """kg.build returns what it compiled: the articles it took from the previous build can still be read, after that
+    build was replaced and deleted (their segments are mapped when taken)."""
+    import kg
+
+    kg.build(two_articles)
+    first = set(kg.build(two_articles, full=True).compiled.article_quads())
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("label: first round", "label: the first round of reunions"))
+    report = kg.build(two_articles)
+    assert report.compiled.reused == ["mini"]
+    quads = set(report.compiled.article_quads())
+    assert {q for q in quads if "/mini/" in q.graph_name.value or q.graph_name.value.endswith("/mini")} == \
+        {q for q in first if "/mini/" in q.graph_name.value or q.graph_name.value.endswith("/mini")}
+    assert any("the first round of reunions" in q.object.value for q in quads)
