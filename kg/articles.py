@@ -6,6 +6,7 @@ boundaries, goes into build/cache as it is, and is all a build needs of an uncha
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -67,6 +68,7 @@ class ArticleOutput:
     sheet: FactSheet | None = None  # kept when compiled in this process
     record: dict | None = None  # its entry in the previous build's index, when taken from there
     contribution: object = None  # kg.modular.Contribution, when reasoned over as it was compiled
+    graph_digests: dict = field(default_factory=dict)  # graph IRI -> hash of its N-Quads lines (what kg push compares)
 
 
 def output_prefixes(ns: Namespaces) -> dict[str, str]:
@@ -143,12 +145,21 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
             _validate(ctx, output, terms)
         if ctx.modular is not None:
             output.contribution = ctx.modular.contribution(output.slug, terms)
+        output.graph_digests = graph_digests(output.nquads)
         if ctx.cache is not None:  # its graphs are read back from there when the build writes them
             ctx.cache.put(output, release=True)
         if not keep_sheets:
             output.sheet = None
         outputs.append(output)
     return outputs
+
+
+def graph_digests(nquads: bytes) -> dict[str, str]:
+    """Per graph, a hash of its N-Quads lines as the article's N-Quads have them: the same lines, the same graph,
+    whatever made them (kg push sends an article's graph again only if it changed, also when kg's code did)."""
+    from .rdfutil import nquads_by_graph
+
+    return {graph: hashlib.sha256(b"\n".join(lines)).hexdigest() for graph, lines in nquads_by_graph(nquads).items()}
 
 
 def _validate(ctx: _Context, output: ArticleOutput, terms: list[tuple]) -> None:

@@ -98,7 +98,8 @@ class ArticleCache:
             if at != stat.st_size:
                 return None  # cut short, or longer than its record says
             return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities, nquads, trig,
-                                 record.get("origins", {}), problems, bool(record.get("validated")))
+                                 record.get("origins", {}), problems, bool(record.get("validated")),
+                                 graph_digests=record.get("graph_digests", {}))
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             return None
 
@@ -131,7 +132,7 @@ class ArticleCache:
                                for r in entry.entities],
                   "nq": len(entry.nquads), "trig": [[graph, len(block)] for graph, block in entry.trig.items()],
                   "validated": entry.validated, "problems": [p.to_dict() for p in entry.problems],
-                  "origins": entry.origins if entry.problems else {}}
+                  "origins": entry.origins if entry.problems else {}, "graph_digests": entry.graph_digests}
         head = orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
         path = self.folder / f"{entry.slug}{self.SUFFIX}"
         stat = write_atomically(path, [head, entry.nquads, *entry.trig.values()])

@@ -52,7 +52,7 @@ def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, t
     return {**where, "fingerprint": output.fingerprint, "summary": output.summary.to_dict(),
             "entities": [[r.id, sorted(r.types), r.label, r.where] for r in output.entities],
             "validated": output.validated, "problems": [p.to_dict() for p in output.problems],
-            "origins": output.origins if output.problems else {}}
+            "origins": output.origins if output.problems else {}, "graph_digests": output.graph_digests}
 
 
 @dataclass

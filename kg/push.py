@@ -165,9 +165,10 @@ class _Build:
     """The build being pushed: its graphs with a digest and triple count each, and their triples on demand.
 
     The digests come from the build's own records where they can (no graph is read to be hashed): an article
-    graph's is the fingerprint of the article's inputs (the same inputs make the same graph), the other graphs'
-    the hash of their N-Quads lines in nquads/, the counts those of manifest.json. Without those files every graph
-    is read from the store and hashed."""
+    graph's is the hash of its N-Quads lines made when the article was compiled (so a graph that kg's new code
+    makes the same is not sent again; a build older than that record gives the fingerprint of the article's
+    inputs), the other graphs' the hash of their N-Quads lines in nquads/, the counts those of manifest.json.
+    Without those files every graph is read from the store and hashed."""
 
     def __init__(self, project: Project, ns: Namespaces, names: list[str] | None) -> None:
         self.folder = project.current.resolve()
@@ -201,10 +202,11 @@ class _Build:
             return None, {}
         out: dict[str, tuple[str, int]] = {}
         for slug, record in articles.items():
+            lines = record.get("graph_digests") or {}
             for graph in (self.ns.article_graph(slug), self.ns.claims_graph(slug)):
                 if graph in sizes:
-                    out[graph] = (hashlib.sha256(f"article {record['fingerprint']} {graph}".encode()).hexdigest(),
-                                  sizes[graph])
+                    made = f"lines {lines[graph]}" if graph in lines else f"article {record['fingerprint']} {graph}"
+                    out[graph] = (hashlib.sha256(made.encode()).hexdigest(), sizes[graph])
         for graph, lines in base.items():
             if graph in sizes:
                 out[graph] = (hashlib.sha256(b"\n".join(sorted(lines))).hexdigest(), sizes[graph])

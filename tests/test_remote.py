@@ -208,6 +208,28 @@ def test_push_sends_only_what_changed(mini_project, server) -> None:
     assert _remote_state(connect(server.query_url), NS) == built
 
 
+def test_a_push_after_kgs_code_changed_sends_only_graphs_that_changed(mini_project, server, tmp_path) -> None:
+    """Other kg code compiles every article again (what a build keeps is keyed on the code), but kg push compares
+    each article graph's N-Quads lines: graphs the new code makes the same are not sent again."""
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "kg", code / "kg", ignore=shutil.ignore_patterns("__pycache__"))
+    emit = code / "kg" / "emit.py"
+    emit.write_text(emit.read_text() + "\n# other code, the same graphs\n")
+    changed = {"PYTHONPATH": str(code)}
+
+    def kg_as(env: dict | None, *args: str) -> dict:
+        result = run_kg("--root", str(mini_project), *args, "-f", "json", cwd=tmp_path,
+                        env={**HERMETIC, **(env or {})}, check=True, timeout=180)
+        return json.loads(result.stdout)
+
+    kg_as(None, "build")
+    kg_as(None, "push", server.query_url)
+    assert kg_as(changed, "build")["rebuilt"] == ["mini"]
+    report = kg_as(changed, "push", server.query_url)
+    assert report["graphs"] == {} and report["triples"] == 0
+    assert NS.article_graph("mini") in report["unchanged"]
+
+
 def test_push_takes_digests_from_the_build_records(mini_project) -> None:
     """To know what changed, kg push reads no graph back from the store: digests and counts come from the build's
     own records (the counts are the store's), and a rebuild changes the digests of the changed article's graphs."""
