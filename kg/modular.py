@@ -606,11 +606,8 @@ class Corpus:
         model is made of the contributions alone, and the state's key holds the rules)."""
         if self.fingerprints.keys() != previous.articles.keys():
             return False
-        for slug, contribution in self.contributions.items():
-            kept = previous.articles[slug][1]
-            if contribution is not kept and replace(contribution, part=None) != kept:
-                return False
-        return True
+        return all(_same_contribution(contribution, previous.articles[slug][1])
+                   for slug, contribution in self.contributions.items())
 
     def _with_kept_model(self, previous: State) -> tuple[dict[str, bytes], State, list[str]] | None:
         """What :meth:`reason` returns when the shared model is the previous state's (its digests, its slices and
@@ -665,16 +662,19 @@ class Corpus:
         kept = self.previous.articles if self.previous is not None else {}
 
         def interned(slug: str) -> Contribution:  # one taken from the previous state was interned then
-            contribution, before = self.contributions[slug], kept.get(slug, (None, None))[1]
-            if contribution is before:
-                return contribution
-            if before is not None and replace(contribution, part=None) == before:
-                return before  # a changed article contributing what it did: the state's file can be linked
-            return _interned(contribution, pool)
+            before = kept.get(slug, (None, None))[1]
+            if before is not None and _same_contribution(self.contributions[slug], before):
+                return before  # (a changed article contributing what it did too: the state's file can be linked)
+            return _interned(self.contributions[slug], pool)
 
         return State(self.m.key, {slug: (print_, interned(slug), parts.get(slug, b""), slices.get(slug, b""))
                                   for slug, print_ in self.fingerprints.items()}, digests, note, shared,
                      _loaded=self.previous._loaded if self.previous is not None else None)
+
+
+def _same_contribution(contribution: Contribution, kept: Contribution) -> bool:
+    """Whether an article contributes what a kept state has of it (kept contributions lack their part)."""
+    return contribution is kept or replace(contribution, part=None) == kept
 
 
 def _interned(c: Contribution, pool: dict) -> Contribution:

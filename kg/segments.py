@@ -106,20 +106,19 @@ class SegmentedFile:
         finally:
             os.close(fd)
 
-    def view(self, offset: int, length: int):
-        """The range's bytes: a view of the mapped segment when it lies in one (read only when used), else bytes."""
-        parts = list(self.pieces(offset, length))
-        if len(parts) == 1:
-            number, local, n = parts[0]
-            return self._map(number)[local:local + n]
-        return self.read(offset, length)
+    def view(self, offset: int, length: int) -> memoryview:
+        """The range's bytes: a view of the mapped segment when it lies in one (read only when used), else of the
+        bytes read."""
+        return self.range(offset, length).data()
 
     def range(self, offset: int, length: int) -> SegmentRange:
-        """The range as :meth:`view` gives it, sliced only where it is used: a rebuild takes thousands of unchanged
+        """The range, sliced (as :meth:`view`) only where it is used: a rebuild takes thousands of unchanged
         articles whose bytes it never reads (it links or copies them by their place). Its segment is mapped now, so
         it can be read after :meth:`release` and after the build it is in is deleted, as a view can."""
         if offset < 0 or length < 0 or offset + length > self.size:
             raise OSError(f"{self.folder}: the range {offset}+{length} is outside its {self.size} bytes")
+        if not length:
+            return SegmentRange(memoryview(b""), 0, 0)
         number = bisect.bisect_right(self.starts, offset) - 1
         local = offset - self.starts[number]
         if local + length <= self.sizes[number]:

@@ -65,7 +65,6 @@ class ByteChunks(io.RawIOBase):
         return n
 
 
-
 class Deferred:
     """Bytes made where they are used (:class:`FileRange`, kg.segments.SegmentRange): ``len()`` without reading
     them, :meth:`data` (bytes, or a view of them) or ``bytes()`` to read them."""
