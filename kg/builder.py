@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from operator import itemgetter
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
-from .util import allow_open_files, as_bytes, code_digest, load_nquads, paused_gc
+from .util import Forked, allow_open_files, as_bytes, code_digest, load_nquads, paused_gc
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -92,6 +93,14 @@ class Compiled:
     _article_quads: list[ox.Quad] | None = None
     _inferred_joined: tuple | None = None
     _sizes: tuple | None = None
+    _lines: tuple | None = None
+    _starts: set[str] | None = None
+
+    def segment_starts(self) -> set[str]:
+        """The articles whose blocks start a segment of nquads/, trig/ and turtle/ (see kg.segments)."""
+        if self._starts is None:
+            self._starts = {output.slug for output in self.outputs if starts_segment(output.slug)}
+        return self._starts
 
     def article_quads(self) -> list[ox.Quad]:
         """The articles' quads, parsed from their N-Quads once (only reasoning and checks need them)."""
@@ -141,18 +150,42 @@ class Compiled:
             self._sizes = (self.inferred_parts, self._graph_sizes())
         return self._sizes[1]
 
+    def inferred_lines(self) -> dict[str, list[int]]:
+        """Per part of the entailments (see kg.modular.layout): its quads, and how many are in the inferred claims
+        graph. A part known to be the previous build's is counted by the count its index record keeps (reading and
+        counting 10k parts took 0.1 s at 10k articles)."""
+        parts = self.inferred_parts
+        if self._lines is not None and self._lines[0] is parts:
+            return self._lines[1]
+        claims = f"<{self.ns.inferred_graph}/claims> .\n".encode()
+        records = {o.slug: o.record for o in self.outputs if o.record is not None} if self.inferred_fresh is not None \
+            else {}
+        lines: dict[str, list[int]] = {}
+        for part, data in parts.items():
+            record = records.get(part)
+            kept = record.get("inferred_lines") if record is not None and part not in self.inferred_fresh else None
+            if kept is not None and (record.get("inferred_nq") or (0, 0))[1] == len(data):
+                lines[part] = kept
+            else:
+                data = data if isinstance(data, bytes) else bytes(data)
+                lines[part] = [data.count(b"\n"), data.count(claims)]
+        self._lines = (parts, lines)
+        return lines
+
     def _graph_sizes(self) -> dict[str, int]:
         sizes = Counter(q.graph_name.value for q in self.base)
-        claimed = self.inferred_nquads.count(f"<{self.ns.inferred_graph}/claims> .\n".encode())
-        for graph, count in ((self.ns.inferred_graph, self.inferred_nquads.count(b"\n") - claimed),
+        counted = self.inferred_lines().values()
+        claimed = sum(count[1] for count in counted)
+        for graph, count in ((self.ns.inferred_graph, sum(count[0] for count in counted) - claimed),
                              (self.ns.inferred_graph + "/claims", claimed)):
             if count:
                 sizes[graph] += count
+        prefix = self.ns.article_graph("")  # an article's graphs are its own: each named once
         for a in self.articles:
             if a.triples - a.claimed_triples:
-                sizes[self.ns.article_graph(a.slug)] += a.triples - a.claimed_triples
+                sizes[prefix + a.slug] = a.triples - a.claimed_triples
             if a.claimed_triples:
-                sizes[self.ns.claims_graph(a.slug)] += a.claimed_triples
+                sizes[prefix + a.slug + "/claims"] = a.claimed_triples
         return dict(sorted(sizes.items()))
 
 
@@ -462,40 +495,43 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
         compiled.ontology_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS)
-        # the store and nquads/ are written on threads (Oxigraph and the kernel's copy let go of the GIL) while
-        # trig/ and turtle/ are made on this one
-        with ThreadPoolExecutor(2, thread_name_prefix="kg-write") as pool:
+        compiled.segment_starts()  # (made here, before the threads that use it)
+        # trig/ is written by a forked copy of this process (on the other core: made before any thread starts), the
+        # store and nquads/ on threads (Oxigraph and the kernel's copy let go of the GIL), turtle/ on this one
+        with Forked(_write_trig_folder, compiled, staging / TRIG) as trig, \
+                ThreadPoolExecutor(2, thread_name_prefix="kg-write") as pool:
             store = pool.submit(_write_store, compiled, staging / "store")
             nquads = pool.submit(_write_nquads, compiled, staging / NQUADS)
-            trig_spans, inferred_spans, trig_size = write_trig(compiled, staging / TRIG)
             turtle = write_turtle(compiled, staging / TURTLE)
             nq_spans, inferred_nq, nq_size = nquads.result()
+            # what needs no trig/ is made while it is written: the reasoning state, the manifest, the index records
+            if compiled.reasoning_state is not None:  # its parts are where nquads/ has them
+                compiled.reasoning_state.save(staging, {name: (inferred_nq[name][0], data)
+                                                        for name, data in compiled.inferred_parts.items()})
+            manifest = {"builder_version": BUILDER_VERSION, "builder": builder_key(), "base_iri": compiled.ns.base,
+                        "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
+            (staging / "manifest.json").write_bytes(  # (orjson: json.dumps took 0.15 s for 20k graphs)
+                orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+            lines = compiled.inferred_lines()
+            records = {output.slug: article_record(output, span, {}, compiled.sources[output.slug], {},
+                                                   inferred_nq.get(output.slug), lines.get(output.slug),
+                                                   turtle.spans[output.slug], turtle.refs[output.slug])
+                       for output, span in zip(compiled.outputs, nq_spans, strict=True)}
+            (base_trig, trig_spans, inferred_spans, trig_size), compiled.files[TRIG] = trig.result()
             store.result()
         stored = time.perf_counter()
-        base_size = len(compiled.ontology_nquads) + len(compiled.inferred_nquads)
+        for slug, record in records.items():
+            record["trig"], record["inferred_trig"] = trig_spans[slug], inferred_spans.get(slug, {})
+        base_size = len(compiled.ontology_nquads) + sum(map(len, compiled.inferred_parts.values()))
         index = {"builder_version": builder_key(), "base_iri": compiled.ns.base, "base_nq": [0, base_size],
                  "ontology": compiled.ontology_digest,
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": trig_size, "ttl_size": turtle.size, "ttl_layout": TURTLE_LAYOUT,
-                 "base_trig": {graph: trig_spans[graph] for graph in {q.graph_name.value for q in compiled.base}},
-                 "ttl_shared": turtle.table,
-                 "articles": {output.slug: article_record(output, span, {g: trig_spans[g] for g in output.trig},
-                                                          compiled.sources[output.slug],
-                                                          inferred_spans.get(output.slug, {}),
-                                                          inferred_nq.get(output.slug),
-                                                          turtle.spans[output.slug], turtle.refs[output.slug])
-                              for output, span in zip(compiled.outputs, nq_spans, strict=True)}}
+                 "base_trig": base_trig, "ttl_shared": turtle.table, "articles": records}
         (staging / INDEX).write_bytes(orjson.dumps(index))
-        if compiled.reasoning_state is not None:  # its parts are where nquads/ has them
-            compiled.reasoning_state.save(staging, {name: (inferred_nq[name][0], data)
-                                                    for name, data in compiled.inferred_parts.items()})
         if phases is not None:
             phases["store+files"] = stored - started
             phases["index"] = time.perf_counter() - stored
-        manifest = {"builder_version": BUILDER_VERSION, "builder": builder_key(), "base_iri": compiled.ns.base,
-                    "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
-        (staging / "manifest.json").write_bytes(  # (orjson: json.dumps took 0.15 s for the 20k graphs of 10k articles)
-            orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
         # the store holds the previous build's quads: so are its kept answers this one's (kg.answers)
         compiled.store_update["answers_kept"] = carry_answers(compiled.previous.folder, staging) \
             if compiled.store_update.get("same_quads") else 0
@@ -518,13 +554,14 @@ def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int
     where each part of the entailments went (by article slug, "" for those between shared individuals; offsets
     into the whole) and the size."""
     spans, inferred = [], {}
+    starts = compiled.segment_starts()
     previous = compiled.previous.nquads() if compiled.previous is not None else None
     records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
     with SegmentWriter(folder, previous) as out:
         out.write(compiled.ontology_nquads)
         out.cut()
         for part, data in compiled.inferred_parts.items():
-            if part and starts_segment(part):
+            if part in starts:
                 out.cut()
             old = records.get(part, {}).get("inferred_nq") if part and compiled.entailments_kept(part) else None
             inferred[part] = (out.position, len(data))
@@ -536,7 +573,7 @@ def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int
                 out.cut()
         out.cut()
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
-            if starts_segment(output.slug):
+            if output.slug in starts:
                 out.cut()
             spans.append((out.position, len(chunk)))
             if output.slug in records:  # unchanged: linked or copied by the kernel
@@ -582,57 +619,71 @@ def _write_store(compiled: Compiled, target: Path) -> None:
     del store
 
 
-def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, int]], dict[str, dict], int]:
+def _write_trig_folder(compiled: Compiled, folder: Path) -> tuple[tuple, dict[str, int]]:
+    """:func:`write_trig`, and what its writer did (see Compiled.files): the parts of it that a forked copy of the
+    process hands back."""
+    return write_trig(compiled, folder), compiled.files[TRIG]
+
+
+def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, int]], dict[str, dict], dict[str, dict],
+                                                        int]:
     """trig/: every graph's block in graph order (an inferred graph in one block per part: the entailments
     between shared individuals, then each article's, in article order), in segments (see kg.segments) that start
     at the blocks of articles whose slug says so and around the blocks of the ontology, shapes and entailments
     between shared individuals. The article graphs' blocks were made when each article was emitted; an
     unchanged one, and the block of an entailment part that did not change, is copied from the previous build's.
-    Returns where each article graph's block went and, per article, where its entailments' blocks went (offset,
-    length, in the whole), and the size of the whole."""
+    Returns where the ontology's and shapes' blocks went, per article where its graphs' blocks went and where its
+    entailments' blocks went (offset, length, in the whole), and the size of the whole."""
     prefixes = output_prefixes(compiled.ns)
     previous = compiled.previous.trig() if compiled.previous is not None else None
-    records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
-    kept = {graph: span for record in records.values() for graph, span in record["trig"].items()}
-    first = {compiled.ns.article_graph(o.slug) for o in compiled.outputs if starts_segment(o.slug)}
-    own = {graph for o in compiled.outputs for graph in o.trig}
-    entries: list[tuple[str, int, str, object]] = []  # (graph, part number, part, block or previous span)
-    entries += [(graph, 0, "", block) for graph, block in compiled.trig.items()]
+    starts = compiled.segment_starts()
+    base: dict[str, tuple[int, int]] = {}
+    articles: dict[str, dict] = {}
+    inferred: dict[str, dict] = {}
+    # (graph, part number, cut: 1 before the block, 2 around it, block or span of the previous stream, where the
+    # block's span goes); (graph, part number) tells any two apart, so the sort never compares further
+    entries: list[tuple[str, int, int, object, dict]] = []
+    add = entries.append
+    for output in compiled.outputs:
+        mine = articles[output.slug] = {}
+        first = compiled.ns.article_graph(output.slug) if output.slug in starts else None
+        record = output.record if previous is not None else None
+        blocks = record["trig"].items() if record is not None else output.trig.items()
+        for graph, block in blocks:  # an unchanged article's blocks: copied from the previous build's
+            add((graph, 0, int(graph == first), tuple(block) if record is not None else block, mine))
     reused = compiled.previous.base_trig if previous is not None and \
         compiled.previous.ontology_digest == compiled.ontology_digest else {}
     if reused:  # the same ontology and shapes: their blocks are the previous build's
-        entries += [(graph, 0, "", tuple(span)) for graph, span in reused.items()]
+        entries += [(graph, 0, 2, tuple(span), base) for graph, span in reused.items()]
     else:
-        entries += [(graph, 0, "", block) for graph, block in trig_blocks(compiled.base, prefixes).items()]
+        entries += [(graph, 0, 2, block, base) for graph, block in trig_blocks(compiled.base, prefixes).items()]
+    records = {o.slug: o.record for o in compiled.outputs if o.record is not None} if previous is not None else {}
     for number, (part, data) in enumerate(compiled.inferred_parts.items()):
-        old = records.get(part, {}).get("inferred_trig") if part and compiled.entailments_kept(part) else None
+        mine = inferred[part] = {}  # (those of the entailments between shared individuals: not kept)
+        cut = 1 if part in starts else 2 if not part else 0
+        old = records[part].get("inferred_trig") if part in records and compiled.entailments_kept(part) else None
         if old is not None:
-            entries += [(graph, number, part, tuple(span)) for graph, span in old.items()]
+            entries += [(graph, number, cut, tuple(span), mine) for graph, span in old.items()]
         elif data:
-            entries += [(graph, number, part, block) for graph, block in trig_blocks_of_nquads(data, prefixes).items()]
-    spans: dict[str, tuple[int, int]] = {}
-    inferred: dict[str, dict] = {}
+            entries += [(graph, number, cut, block, mine)
+                        for graph, block in trig_blocks_of_nquads(data, prefixes).items()]
+    entries.sort(key=itemgetter(0, 1))
     with SegmentWriter(folder, previous, header=trig_header(prefixes)) as out:
         alone = False  # the last block was one that has a segment of its own
-        for graph, _, part, block in sorted(entries, key=lambda e: (e[0], e[1])):
-            shared = not part and graph not in own
-            if alone or shared or graph in first or (part and starts_segment(part)):
+        for graph, _, cut, block, where in entries:
+            if alone or cut:
                 out.cut()
-            alone = shared
+            alone = cut == 2
             start = out.position
-            if isinstance(block, tuple):
+            if block.__class__ is tuple:
                 out.copy(*block)
-            elif graph in kept and not part:
-                out.copy(*kept[graph])
             else:
                 out.write(as_bytes(block))
-            if part:
-                inferred.setdefault(part, {})[graph] = (start, out.position - start)
-            else:
-                spans[graph] = (start, out.position - start)
+            where[graph] = (start, out.position - start)
         size = out.close()
     compiled.files[TRIG] = out.stats()
-    return spans, inferred, size
+    inferred.pop("", None)
+    return base, articles, inferred, size
 
 
 @dataclass
@@ -659,25 +710,29 @@ def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
     previous = compiled.previous
     table = previous.turtle_table() if previous is not None else None
     ids = compiled.ns.ids.encode()
+    starts = compiled.segment_starts()
     spans: dict[str, tuple[int, int]] = {}
-    others: dict[str, list[bytes]] = {}
+    others: dict[str, list[bytes]] = {}  # the shared lines of the articles whose blocks are made now
     kept: dict[str, list[int]] = {}  # the previous build's refs of the articles whose blocks are copied
+    used: set[int] = set()  # the lines of the previous build's table that those hold
     with SegmentWriter(folder, previous.turtle() if table is not None else None, header=trig_header(prefixes)) as out:
         for output, chunk in zip(compiled.outputs, compiled.nquads, strict=True):
-            if starts_segment(output.slug):
+            if output.slug in starts:
                 out.cut()
             record = output.record if table is not None else None
             start = out.position
             if record is not None and "ttl" in record and compiled.entailments_kept(output.slug):
                 out.copy(*record["ttl"])
                 kept[output.slug] = record["ttl_shared"]
-                others[output.slug] = [table[i] for i in kept[output.slug]]
+                used.update(record["ttl_shared"])
             else:
                 part = compiled.inferred_parts.get(output.slug, b"")
                 mine, others[output.slug] = _own_triples(output.slug, (chunk, part), ids)
                 out.write(turtle_block(mine, prefixes))
             spans[output.slug] = (start, out.position - start)
-        shared = {line for lines in others.values() for line in lines}
+        shared = {table[i] for i in used}
+        for lines in others.values():
+            shared.update(lines)
         rest = shared | _triples(compiled.ontology_nquads) | _triples(compiled.inferred_parts.get("", b""))
         out.cut()
         out.write(turtle_block(rest, prefixes))
@@ -686,8 +741,13 @@ def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
     ordered = sorted(shared)
     number = {line: i for i, line in enumerate(ordered)}
     same = ordered == table  # the same table: the refs of the copied blocks are still right
-    refs = {slug: kept[slug] if same and slug in kept else sorted(number[line] for line in lines)
-            for slug, lines in others.items()}
+    refs = {}
+    for output in compiled.outputs:
+        old = kept.get(output.slug)
+        if old is None:
+            refs[output.slug] = sorted(number[line] for line in others[output.slug])
+        else:
+            refs[output.slug] = old if same else sorted(number[table[i]] for i in old)
     return TurtleLayout(spans, refs, previous.ttl_shared if same else [line.decode() for line in ordered], size)
 
 

@@ -39,13 +39,16 @@ RACY_NS = 2_000_000_000
 
 def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, tuple[int, int]],
                    source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]],
-                   inferred_nq: tuple[int, int] | None, ttl: tuple[int, int], ttl_shared: list[int]) -> dict:
+                   inferred_nq: tuple[int, int] | None, inferred_lines: list[int] | None, ttl: tuple[int, int],
+                   ttl_shared: list[int]) -> dict:
     """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in nquads/, trig/ and
     turtle/; ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks
-    of the entailments about its own individuals are in trig/, ``inferred_nq`` where they are in nquads/;
+    of the entailments about its own individuals are in trig/, ``inferred_nq`` where they are in nquads/ and
+    ``inferred_lines`` how many quads they are and how many of them are in the inferred claims graph;
     ``ttl_shared``: which lines of the index's ``ttl_shared`` table its quads and entailments hold, that turtle/
     has in its last block)."""
     where = {"nq": nq, "trig": trig, "inferred_trig": inferred_trig, "inferred_nq": inferred_nq,  # (offset, length)
+             "inferred_lines": inferred_lines,
              "ttl": ttl, "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
         return {**output.record, **where}

@@ -8,15 +8,19 @@ import hashlib
 import io
 import itertools
 import os
+import pickle
 import re
+import signal
 import sys
+import threading
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
-           "write_atomically", "code_digest", "code_modules", "installed_release", "Deferred", "FileRange", "as_bytes"]
+           "write_atomically", "code_digest", "code_modules", "installed_release", "Deferred", "FileRange", "as_bytes",
+           "Forked"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -265,3 +269,83 @@ def installed_release(module: str, distribution: str | None = None) -> str:
         return f"{wanted} {metadata.version(distribution or module)}"
     except metadata.PackageNotFoundError:
         return f"{module} {spec.origin}"
+
+
+class Forked:
+    """``function(*args)`` run in a forked copy of this process, on the other core, while this one goes on: for
+    work that reads what the process holds and writes files, and returns little (its result comes back pickled
+    through a pipe; an exception it raises is raised by :meth:`result`). Where the process cannot fork safely (no
+    fork on this system, or other threads running, whose locks the copy would inherit held) the work is done in
+    :meth:`result`, here. Use as a context manager: leaving it before the result was taken stops the copy."""
+
+    def __init__(self, function, *args) -> None:
+        self._call = (function, args)
+        self._pid = self._fd = None
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the copy: do the work, send what came of it, and end without running anything of the parent's
+            os.close(read)
+            code = 0
+            gc.disable()  # (its passes would touch, so copy, every page of the parent's heap)
+            try:
+                data = pickle.dumps(("ok", function(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as err:  # noqa: BLE001 - handed to the parent, which raises it
+                data, code = pickle.dumps(("error", _portable(err))), 1
+            try:
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._fd = pid, read
+
+    def result(self):
+        """What the function returned (or the exception it raised, raised here)."""
+        if self._pid is None:
+            function, args = self._call
+            return function(*args)
+        with os.fdopen(self._fd, "rb") as pipe:
+            self._fd = None
+            data = pipe.read()
+        self._reap()
+        if not data:
+            raise RuntimeError("the forked process ended without a result (killed?)")
+        status, value = pickle.loads(data)
+        if status == "error":
+            raise value
+        return value
+
+    def _reap(self) -> None:
+        pid, self._pid = self._pid, None
+        if pid is not None:
+            os.waitpid(pid, 0)
+
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._pid is not None:  # left before its result was taken: stopped
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+
+
+def _portable(err: BaseException) -> BaseException:
+    """``err`` if it comes through pickling as itself (same class, same message), else an error of kg's own or a
+    RuntimeError with its message."""
+    try:
+        again = pickle.loads(pickle.dumps(err))
+        if type(again) is type(err) and str(again) == str(err):
+            return err
+    except Exception:  # noqa: BLE001 - does not pickle: replaced below
+        pass
+    from .errors import BuildError, KGError
+
+    return BuildError(str(err)) if isinstance(err, KGError) else RuntimeError(f"{type(err).__name__}: {err}")
