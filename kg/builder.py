@@ -277,7 +277,9 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
                 content = content_digest(project.articles_dir / name)
                 compiled.hashed += 1
             compiled.sources[name] = (stat, content)
-            print_ = fingerprint(content, ontology=digest, builder_version=builder, ns=ns)
+            print_ = previous.fingerprint(name, content, digest) if previous else None
+            if print_ is None:
+                print_ = fingerprint(content, ontology=digest, builder_version=builder, ns=ns)
             compiled.fingerprints[name] = print_
             hit = previous.article(name, print_, validated=validate) if previous and reuse else None
             if hit is None and cache and reuse:
@@ -409,20 +411,27 @@ def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full:
     phases: dict[str, float] = {}
     cache = ArticleCache(project) if write or not full else None
     ns = namespaces()
-    with paused_gc():  # the previous build's index: a million small objects, none in a cycle
+    enabled = gc.isenabled()
+    gc.disable()  # the previous build's index: a million small objects, none in a cycle
+    try:
         previous = None if full else PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
         gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again (frozen
         # before it is on again: else its first pass, at the next allocation, walks them all: 0.1 s at 10k articles)
-    try:
+        if previous is None and enabled:
+            gc.enable()
         compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
                                    previous=previous,
                                    per_article_reasoning=reasoning and reasoner == "rules" and per_article)
         phases["compile"] = time.perf_counter() - started
         gc.freeze()
+        if enabled and len(compiled.fresh) > DELTA_LIMIT * max(1, len(compiled.outputs)):
+            gc.enable()  # a rebuild of few articles makes little garbage, and its collector passes took 10% of it
         return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,
                                     full=full, reasoner=reasoner, write=write)
     finally:
         gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCache | None, phases: dict,

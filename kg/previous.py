@@ -123,6 +123,14 @@ class PreviousBuild:
             return None
         return record.get("content")
 
+    def fingerprint(self, slug: str, content: str, ontology: str) -> str | None:
+        """The article's fingerprint as that build recorded it, when it was made of this content (hash of the
+        article's files) and ontology: the builder and base IRI are that build's, or it would not be open."""
+        record = self.articles.get(slug)
+        if record is None or ontology != self.ontology_digest or record.get("content") != content:
+            return None
+        return record.get("fingerprint")
+
     def article(self, slug: str, print_: str, *, validated: bool) -> ArticleOutput | None:
         """The article as the previous build had it, if its inputs are unchanged (its quads and TriG blocks as
         slices of the previous files, not parsed)."""
