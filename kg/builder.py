@@ -75,7 +75,6 @@ class Compiled:
     reused: list[str] = field(default_factory=list)  # slugs taken unchanged from the cache
     fingerprints: dict[str, str] = field(default_factory=dict)  # slug -> content hash of its inputs
     entity_count: int = 0  # distinct entities over all articles, cached ones included
-    trig: dict[str, bytes] = field(default_factory=dict)  # graph IRI -> TriG block, for each article graph
     trace: dict[str, str] = field(default_factory=dict)  # IRI -> facts.yaml:LINE, for the fresh articles
     shacl: list | None = None  # SHACL problems of the fresh articles, when validated while compiling
     outputs: list[ArticleOutput] = field(default_factory=list)  # every article's output, in article order
@@ -301,7 +300,6 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         compiled.articles.append(output.summary)
         compiled.outputs.append(output)
         compiled.nquads.append(output.nquads)
-        compiled.trig.update(output.trig)
         if validate:
             compiled.shacl += output.problems
         if slot is None:

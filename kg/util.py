@@ -274,53 +274,83 @@ def installed_release(module: str, distribution: str | None = None) -> str:
 class Forked:
     """``function(*args)`` run in a forked copy of this process, on the other core, while this one goes on: for
     work that reads what the process holds and writes files, and returns little (its result comes back pickled
-    through a pipe; an exception it raises is raised by :meth:`result`). Where the process cannot fork safely (no
-    fork on this system, or other threads running, whose locks the copy would inherit held) the work is done in
-    :meth:`result`, here. Use as a context manager: leaving it before the result was taken stops the copy."""
+    through a pipe; an exception it raises is raised by :meth:`result`, as itself when it pickles, else as a
+    BuildError with its message, with the copy's traceback as a note). Where the process cannot fork safely (no
+    fork on this system, other threads running, whose locks the copy would inherit held, or a fork that fails) the
+    work is done in :meth:`result`, here. The copy ignores Ctrl-C (this process stops it) and is killed if this
+    process dies. Use as a context manager: leaving it before the result was taken stops the copy."""
 
     def __init__(self, function, *args) -> None:
         self._call = (function, args)
         self._pid = self._fd = None
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        self._forked = self._done = False
+        if not hasattr(os, "fork") or _threads() > 1:
             return
         read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the copy: do the work, send what came of it, and end without running anything of the parent's
+        blocked = hasattr(signal, "pthread_sigmask")
+        if blocked:  # no Ctrl-C between the fork and the copy ignoring it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or processes left for a copy: done here
             os.close(read)
-            code = 0
-            gc.disable()  # (its passes would touch, so copy, every page of the parent's heap)
-            try:
-                data = pickle.dumps(("ok", function(*args)), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException as err:  # noqa: BLE001 - handed to the parent, which raises it
-                data, code = pickle.dumps(("error", _portable(err))), 1
-            try:
-                with os.fdopen(write, "wb") as out:
-                    out.write(data)
-            finally:
-                os._exit(code)
+            os.close(write)
+            pid = None
+        finally:
+            if blocked and pid != 0:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if pid == 0:
+            _in_the_copy(read, write, function, args, blocked)  # never returns
+        if pid is None:
+            return
         os.close(write)
-        self._pid, self._fd = pid, read
+        self._pid, self._fd, self._forked = pid, read, True
 
     def result(self):
         """What the function returned (or the exception it raised, raised here)."""
-        if self._pid is None:
+        if self._done:
+            raise RuntimeError("Forked.result() was taken already")
+        self._done = True
+        if not self._forked:
             function, args = self._call
             return function(*args)
-        with os.fdopen(self._fd, "rb") as pipe:
-            self._fd = None
-            data = pipe.read()
-        self._reap()
-        if not data:
-            raise RuntimeError("the forked process ended without a result (killed?)")
-        status, value = pickle.loads(data)
-        if status == "error":
+        try:
+            with os.fdopen(self._fd, "rb") as pipe:
+                self._fd = None
+                data = pipe.read()
+        finally:
+            status = self._reap()
+        from .errors import BuildError
+
+        try:
+            outcome, value, trace = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - nothing, or part of it: the copy died while it wrote
+            why = f"was killed by signal {-status}" if status is not None and status < 0 else \
+                f"ended with status {status}"
+            raise BuildError(f"the forked process that writes this build's files {why} before it gave its "
+                             "result; run the command again") from None
+        if outcome == "error":
+            if trace and hasattr(value, "add_note"):
+                value.add_note(trace)
             raise value
         return value
 
-    def _reap(self) -> None:
-        pid, self._pid = self._pid, None
-        if pid is not None:
-            os.waitpid(pid, 0)
+    def _reap(self) -> int | None:
+        """Wait for the copy; its exit code (negative: the signal that ended it)."""
+        pid = self._pid
+        if pid is None:
+            return None
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                status = None
+                break
+        self._pid = None
+        return os.waitstatus_to_exitcode(status) if status is not None else None
 
     def __enter__(self) -> Forked:
         return self
@@ -337,15 +367,67 @@ class Forked:
             self._reap()
 
 
+def _threads() -> int:
+    """The threads this process runs: the system's count where it has one (Oxigraph's RocksDB starts threads
+    Python does not know of), else Python's."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _in_the_copy(read: int, write: int, function, args: tuple, blocked: bool) -> None:
+    """The forked copy: ignore Ctrl-C, die with the parent, do the work, send what came of it, and end without
+    running anything else of the parent's (its exit handlers, its buffered output, the code after the fork)."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        _die_with_parent()
+        os.close(read)
+        gc.disable()  # (its passes would touch, so copy, every page of the parent's heap)
+        try:
+            data = pickle.dumps(("ok", function(*args), ""), protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException as err:  # noqa: BLE001 - handed to the parent, which raises it
+            import traceback
+
+            data = pickle.dumps(("error", _portable(err), traceback.format_exc()))
+        with os.fdopen(write, "wb") as out:
+            out.write(data)
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Have the system kill this process when its parent dies (Linux; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request took
+        os._exit(1)
+
+
 def _portable(err: BaseException) -> BaseException:
-    """``err`` if it comes through pickling as itself (same class, same message), else an error of kg's own or a
-    RuntimeError with its message."""
+    """``err`` if it comes through pickling as itself (same class, same message), else a BuildError with its class
+    and message."""
     try:
         again = pickle.loads(pickle.dumps(err))
         if type(again) is type(err) and str(again) == str(err):
             return err
     except Exception:  # noqa: BLE001 - does not pickle: replaced below
         pass
-    from .errors import BuildError, KGError
+    from .errors import BuildError
 
-    return BuildError(str(err)) if isinstance(err, KGError) else RuntimeError(f"{type(err).__name__}: {err}")
+    try:
+        text = str(err)
+    except Exception:  # noqa: BLE001 - not even its message
+        text = "(no message)"
+    return BuildError(f"{type(err).__name__}: {text}")

@@ -1,5 +1,6 @@
 """kg.util.Forked, which writes trig/ in a forked copy of the build: each case runs in a fresh interpreter, where no
-thread but the main one runs unless the case starts one (the test process itself may have others)."""
+thread but the main one runs unless the case starts one (the test process itself may have others, Oxigraph's
+among them)."""
 from __future__ import annotations
 
 import subprocess
@@ -7,9 +8,17 @@ import sys
 import textwrap
 
 PRELUDE = """
-import os, sys, threading, time
+import os, signal, subprocess, sys, threading, time
 from kg.util import Forked
-from kg.errors import InputError
+from kg.errors import BuildError, InputError
+"""
+
+PARENT_THAT_DIES = """
+import os, time
+from kg.util import Forked
+with Forked(time.sleep, 60) as job:
+    print(job._pid, flush=True)
+    os.kill(os.getpid(), 9)
 """
 
 
@@ -45,7 +54,7 @@ def test_an_error_in_the_copy_is_raised_here_as_itself() -> None:
     assert out == "InputError 2 facts.yaml:3: no such thing; fix it"
 
 
-def test_an_error_that_does_not_pickle_comes_back_as_its_message() -> None:
+def test_an_error_that_does_not_pickle_comes_back_as_its_message_with_the_copys_traceback() -> None:
     out = run("""
         class Odd(Exception):
             def __init__(self, a, b):
@@ -55,10 +64,28 @@ def test_an_error_that_does_not_pickle_comes_back_as_its_message() -> None:
         with Forked(work) as job:
             try:
                 job.result()
-            except RuntimeError as err:
-                print(err)
+            except BuildError as err:
+                print(err, "|", "in work" in "".join(getattr(err, "__notes__", [])))
     """)
-    assert out == "Odd: 1/2"
+    assert out == "Odd: 1/2 | True"
+
+
+def test_the_copy_never_runs_the_code_after_the_fork() -> None:
+    out = run("""
+        class Unprintable(Exception):
+            def __str__(self):
+                raise ValueError("no text")
+        def work():
+            raise Unprintable()
+        me = os.getpid()
+        try:
+            with Forked(work) as job:
+                job.result()
+        except BuildError as err:
+            print("caught", os.getpid() == me, err)
+        print("after", os.getpid() == me)
+    """)
+    assert out == "caught True Unprintable: (no message)\nafter True"
 
 
 def test_with_other_threads_running_the_work_is_done_here() -> None:
@@ -70,6 +97,35 @@ def test_with_other_threads_running_the_work_is_done_here() -> None:
         stop.set()
     """)
     assert out == "True"
+
+
+def test_where_the_fork_fails_the_work_is_done_here() -> None:
+    out = run("""
+        def no_fork():
+            raise OSError(12, "Cannot allocate memory")
+        before = len(os.listdir("/proc/self/fd"))
+        os.fork = no_fork
+        with Forked(os.getpid) as job:
+            print(job.result() == os.getpid(), len(os.listdir("/proc/self/fd")) == before)
+    """)
+    assert out == "True True"
+
+
+def test_the_copy_ignores_ctrl_c_and_a_result_is_taken_once() -> None:
+    out = run("""
+        def work():
+            time.sleep(1)
+            return "done"
+        with Forked(work) as job:
+            time.sleep(0.3)
+            os.kill(job._pid, signal.SIGINT)
+            print(job.result())
+            try:
+                job.result()
+            except RuntimeError as err:
+                print("again:", err)
+    """)
+    assert out == "done\nagain: Forked.result() was taken already"
 
 
 def test_leaving_before_the_result_stops_the_copy() -> None:
@@ -95,13 +151,35 @@ def test_leaving_before_the_result_stops_the_copy() -> None:
 
 def test_a_copy_that_dies_is_an_error_not_an_empty_result() -> None:
     out = run("""
-        import signal
         def work():
             os.kill(os.getpid(), signal.SIGKILL)
         with Forked(work) as job:
             try:
                 job.result()
-            except RuntimeError as err:
+            except BuildError as err:
                 print(err)
     """)
-    assert out == "the forked process ended without a result (killed?)"
+    assert out == ("the forked process that writes this build's files was killed by signal 9 before it gave its "
+                   "result; run the command again")
+
+
+def test_the_copy_dies_with_its_parent() -> None:
+    out = run(f"""
+        parent = subprocess.Popen([sys.executable, "-c", {PARENT_THAT_DIES!r}], stdout=subprocess.PIPE, text=True)
+        child = int(parent.stdout.readline())
+        parent.wait()
+        def gone():  # no such process, or a zombie nobody reaped (a container whose first process is not init)
+            try:
+                with open(f"/proc/{{child}}/stat") as stat:
+                    return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+            except FileNotFoundError:
+                return True
+        for _ in range(100):
+            if gone():
+                print("gone")
+                break
+            time.sleep(0.05)
+        else:
+            print("still running")
+    """)
+    assert out == "gone"

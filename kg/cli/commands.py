@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -46,11 +47,18 @@ def _build_with_progress(project: Project, **options):
         return build(project, **options)
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    # refreshed here, not by rich's thread: a build forks a copy of itself to write (kg.util.Forked), which it
+    # does only while no other thread runs
+    with Progress(transient=True, auto_refresh=False) as bar:
         task = bar.add_task("loading articles", total=None)
+        shown = [0.0]
 
         def step(number: int, total: int, slug: str) -> None:
             bar.update(task, completed=number, total=total, description=f"loading {slug}")
+            now = time.monotonic()
+            if now - shown[0] >= 0.1 or number == total:
+                shown[0] = now
+                bar.refresh()
 
         return build(project, progress=step, **options)
 
