@@ -244,33 +244,36 @@ RESERVED_SLUGS = frozenset({"proposition"})
 def compile_project(project: Project, ns: Namespaces | None = None, *,
                     progress: Callable[[int, int, str], None] | None = None,
                     cache: ArticleCache | None = None, validate: bool = False, reuse: bool = True,
-                    previous: PreviousBuild | None = None, per_article_reasoning: bool = False) -> Compiled:
+                    previous: PreviousBuild | None = None, per_article_reasoning: bool = False,
+                    stats: Forked | None = None, started_ns: int | None = None) -> Compiled:
     """Load and check every source and emit all quads, in memory; raise on the first bad input (in article
     order). ``validate``: run the SHACL shapes on the freshly loaded articles as they are compiled. ``cache``:
     where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged; an unchanged
     article is taken from the ``previous`` build's own files first (one read for all of them).
     ``per_article_reasoning``: compile the rules now, and let each freshly compiled article's contribution to the
-    shared individuals be reasoned over as it is compiled (kg.modular)."""
+    shared individuals be reasoned over as it is compiled (kg.modular). ``stats``: the article folders and the stat
+    of their files (:func:`sources_stat`) as another process finds them meanwhile; ``started_ns``: when the build
+    started (files touched in the moments before it are hashed again by the next one), by default now."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
     base = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
     base += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.graphs + "shapes")) for t in sources.shapes]
     compiled = Compiled(ns, sources, [], base, shacl=[] if validate else None, previous=previous,
-                        started_ns=time.time_ns())
+                        started_ns=started_ns or time.time_ns())
     if per_article_reasoning:
         from .modular import Modular
         from .rules import compile_rules
 
         compiled.modular = Modular(compile_rules(sources.ontology), ns.ids, ns.inferred_graph)
-    names = article_names(project)
+    names, stated = stats.result() if stats is not None else (article_names(project), None)
     digest = compiled.ontology_digest = ontology_digest(project)
     builder = builder_key()
     slots: list[ArticleOutput | None] = []
     todo: list[tuple[Path, str]] = []
     where = os.fspath(project.articles_dir)
     with paused_gc():  # unchanged articles taken from the previous build: 100k+ acyclic objects
-        for name in names:
-            stat = source_stat(os.path.join(where, name))
+        for number, name in enumerate(names):
+            stat = stated[number] if stated is not None else source_stat(os.path.join(where, name))
             content = previous.content_digest(name, stat) if previous else None
             if content is None:
                 content = content_digest(project.articles_dir / name)
@@ -317,6 +320,13 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     compiled.warnings = [w.line() for w in registry.warnings]
     compiled.entity_count = len(registry.records)
     return compiled
+
+
+def sources_stat(project: Project) -> tuple[list[str], list[list[int]]]:
+    """The article folders' names (see :func:`article_names`) and the stat of each one's files (see source_stat)."""
+    names = article_names(project)
+    where = os.fspath(project.articles_dir)
+    return names, [source_stat(os.path.join(where, name)) for name in names]
 
 
 def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool = True, reasoner: str = "rules",
@@ -409,6 +419,18 @@ def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full:
     phases: dict[str, float] = {}
     cache = ArticleCache(project) if write or not full else None
     ns = namespaces()
+    started_ns = time.time_ns()
+    # the stat of every article's files, taken by a forked copy while this process reads the previous build's index
+    with Forked(sources_stat, project) as stats:
+        return _compiled_checked_written(project, cache, ns, phases, started, started_ns, stats, write=write,
+                                         shacl=shacl, reasoning=reasoning, full=full, progress=progress,
+                                         reasoner=reasoner, per_article=per_article)
+
+
+def _compiled_checked_written(project: Project, cache: ArticleCache | None, ns: Namespaces, phases: dict,
+                              started: float, started_ns: int, stats: Forked, *, write: bool, shacl: bool,
+                              reasoning: bool, full: bool, progress: Callable[[int, int, str], None] | None,
+                              reasoner: str, per_article: bool) -> BuildReport:
     enabled = gc.isenabled()
     gc.disable()  # the previous build's index: a million small objects, none in a cycle
     try:
@@ -419,7 +441,8 @@ def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full:
             gc.enable()
         compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
                                    previous=previous,
-                                   per_article_reasoning=reasoning and reasoner == "rules" and per_article)
+                                   per_article_reasoning=reasoning and reasoner == "rules" and per_article,
+                                   stats=stats, started_ns=started_ns)
         phases["compile"] = time.perf_counter() - started
         gc.freeze()
         if enabled and len(compiled.fresh) > DELTA_LIMIT * max(1, len(compiled.outputs)):
