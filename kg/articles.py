@@ -7,6 +7,7 @@ boundaries, goes into build/cache as it is, and is all a build needs of an uncha
 from __future__ import annotations
 
 import hashlib
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -190,7 +191,8 @@ def compile_articles(project: Project, sources: OntologySources, ns: Namespaces,
     done = 0
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            # (workers collect cycles whatever the build does in its own process: they make an article's garbage)
+            with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
                 for batch, outputs in zip(batches, pool.imap(_compile_batch, batches), strict=True):
                     yield from _checked(batch, outputs)
                     done += len(batch)

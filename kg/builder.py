@@ -294,23 +294,13 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         if compiled.reused:  # kept to the end of the build: the cycle collector need not walk them again and again
             gc.freeze()  # (compiling what changed, and even compiling the shapes, set off passes over all of them;
             # frozen before the collector is on again, whose first pass would walk them all)
-    fresh = compile_articles(project, sources, ns, todo, validate=validate, keep_sheets=True, cache=cache,
-                             progress=progress, modular=compiled.modular)
-    registry = EntityRegistry()
-    for slot in slots:
-        output = slot if slot is not None else next(fresh)
-        registry.add(output.entities)
-        compiled.articles.append(output.summary)
-        compiled.outputs.append(output)
-        compiled.nquads.append(output.nquads)
-        if validate:
-            compiled.shacl += output.problems
-        if slot is None:
-            compiled.fresh.append(output)
-            if output.sheet is not None:
-                compiled.sheets.append(output.sheet)
-        if output.origins:  # a reused article keeps its origins only if it had problems: they name its lines
-            compiled.trace.update(output.origins)
+    # a change of few articles is compiled, and the articles registered, without the cycle collector's passes over
+    # every object made since the index was read (the workers, if any, collect their own)
+    quiet = paused_gc() if previous is not None and _few(len(todo), len(names)) else nullcontext()
+    with quiet:
+        registry = _gathered(compiled, slots, compile_articles(project, sources, ns, todo, validate=validate,
+                                                               keep_sheets=True, cache=cache, progress=progress,
+                                                               modular=compiled.modular))
     for name in names:  # an entity's IRI and an article's are both <ids><name>: one name cannot be both
         record = registry.records.get(name)
         if record is not None:
@@ -320,6 +310,27 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     compiled.warnings = [w.line() for w in registry.warnings]
     compiled.entity_count = len(registry.records)
     return compiled
+
+
+def _gathered(compiled: Compiled, slots: list[ArticleOutput | None], fresh: Iterator[ArticleOutput]) -> EntityRegistry:
+    """Every article's output into ``compiled``, in article order: those taken unchanged (``slots``) and, in the
+    gaps, those compiled now (``fresh``, in the same order); their entities registered."""
+    registry = EntityRegistry()
+    for slot in slots:
+        output = slot if slot is not None else next(fresh)
+        registry.add(output.entities)
+        compiled.articles.append(output.summary)
+        compiled.outputs.append(output)
+        compiled.nquads.append(output.nquads)
+        if compiled.shacl is not None:
+            compiled.shacl += output.problems
+        if slot is None:
+            compiled.fresh.append(output)
+            if output.sheet is not None:
+                compiled.sheets.append(output.sheet)
+        if output.origins:  # a reused article keeps its origins only if it had problems: they name its lines
+            compiled.trace.update(output.origins)
+    return registry
 
 
 def sources_stat(project: Project) -> tuple[list[str], list[list[int]]]:
@@ -432,27 +443,30 @@ def _compiled_checked_written(project: Project, cache: ArticleCache | None, ns: 
                               reasoning: bool, full: bool, progress: Callable[[int, int, str], None] | None,
                               reasoner: str, per_article: bool) -> BuildReport:
     enabled = gc.isenabled()
-    gc.disable()  # the previous build's index: a million small objects, none in a cycle
     try:
-        previous = None if full else PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
-        gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again (frozen
-        # before it is on again: else its first pass, at the next allocation, walks them all: 0.1 s at 10k articles)
-        if previous is None and enabled:
-            gc.enable()
+        with paused_gc():  # the previous build's index: a million small objects, none in a cycle
+            previous = None if full else PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
+            gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
+            # (frozen before it is on again: else its first pass, at the next allocation, walks them all: 0.1 s at 10k)
         compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
                                    previous=previous,
                                    per_article_reasoning=reasoning and reasoner == "rules" and per_article,
                                    stats=stats, started_ns=started_ns)
         phases["compile"] = time.perf_counter() - started
         gc.freeze()
-        if enabled and len(compiled.fresh) > DELTA_LIMIT * max(1, len(compiled.outputs)):
-            gc.enable()  # a rebuild of few articles makes little garbage, and its collector passes took 10% of it
+        if previous is not None and _few(len(compiled.fresh), len(compiled.outputs)):
+            gc.disable()  # a rebuild of few articles makes little garbage, and its collector passes took 10% of it
         return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,
                                     full=full, reasoner=reasoner, write=write)
     finally:
         gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+def _few(changed: int, total: int) -> bool:
+    """Whether a build that compiles ``changed`` of ``total`` articles is a small change (see DELTA_LIMIT)."""
+    return changed <= DELTA_LIMIT * max(1, total)
 
 
 def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCache | None, phases: dict,

@@ -245,7 +245,8 @@ class _Loader:
             self.claim(entry, line)
         boilerplate = [s for s in (self.quote(e, ln) for e, ln in self.entries(data, "boilerplate")) if s]
         article_props, article_evidence = self.article(data.get("article"), data.line_of("article"))
-        for resolve in self.pending:
+        pending, self.pending = self.pending, []  # (bound methods of this loader: kept, they make it a cycle)
+        for resolve in pending:
             resolve[0](*resolve[1:])
         return article_props, article_evidence, boilerplate
 

@@ -327,8 +327,8 @@ class Forked:
         except Exception:  # noqa: BLE001 - nothing, or part of it: the copy died while it wrote
             why = f"was killed by signal {-status}" if status is not None and status < 0 else \
                 f"ended with status {status}"
-            raise BuildError(f"the forked process that writes this build's files {why} before it gave its "
-                             "result; run the command again") from None
+            raise BuildError(f"the forked copy of kg doing part of this command {why} before it gave its result; "
+                             "run the command again") from None
         if outcome == "error":
             if trace and hasattr(value, "add_note"):
                 value.add_note(trace)
@@ -393,7 +393,10 @@ def _in_the_copy(read: int, write: int, function, args: tuple, blocked: bool) ->
         except BaseException as err:  # noqa: BLE001 - handed to the parent, which raises it
             import traceback
 
-            data = pickle.dumps(("error", _portable(err), traceback.format_exc()))
+            from .errors import KGError
+
+            trace = "" if isinstance(err, KGError) else traceback.format_exc()  # (kg's own errors: one line)
+            data = pickle.dumps(("error", _portable(err), trace))
         with os.fdopen(write, "wb") as out:
             out.write(data)
     finally:

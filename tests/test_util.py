@@ -49,9 +49,9 @@ def test_an_error_in_the_copy_is_raised_here_as_itself() -> None:
             try:
                 job.result()
             except InputError as err:
-                print(type(err).__name__, err.exit_code, err)
+                print(type(err).__name__, err.exit_code, err, getattr(err, "__notes__", None))
     """)
-    assert out == "InputError 2 facts.yaml:3: no such thing; fix it"
+    assert out == "InputError 2 facts.yaml:3: no such thing; fix it None"
 
 
 def test_an_error_that_does_not_pickle_comes_back_as_its_message_with_the_copys_traceback() -> None:
@@ -159,7 +159,7 @@ def test_a_copy_that_dies_is_an_error_not_an_empty_result() -> None:
             except BuildError as err:
                 print(err)
     """)
-    assert out == ("the forked process that writes this build's files was killed by signal 9 before it gave its "
+    assert out == ("the forked copy of kg doing part of this command was killed by signal 9 before it gave its "
                    "result; run the command again")
 
 
