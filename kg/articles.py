@@ -6,12 +6,12 @@ boundaries, goes into build/cache as it is, and is all a build needs of an uncha
 """
 from __future__ import annotations
 
-import hashlib
 import gc
+import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,7 +23,7 @@ from .errors import InputError
 from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
 from .ontology import OntologySources
 from .rdfutil import PREFIXES, trig_blocks_of_nquads
-from .registry import EntityRecord, EntityRegistry
+from .registry import EntityRecord, EntityRegistry, IndexedEntities
 
 __all__ = ["ArticleSummary", "ArticleOutput", "load_article", "compile_articles", "output_prefixes", "jobs"]
 
@@ -60,7 +60,7 @@ class ArticleOutput:
     slug: str
     fingerprint: str
     summary: ArticleSummary
-    entities: list[EntityRecord]  # (taken from a previous build: as its index has them, see EntityRegistry.add)
+    entities: Iterable[EntityRecord]  # a list, or taken from a previous build as its index has them (IndexedEntities)
     nquads: bytes  # or, where it is kept in a file, kg.util.Deferred (FileRange, SegmentRange): read with as_bytes
     trig: dict[str, bytes]  # graph IRI -> TriG block (likewise)
     origins: dict[str, str] = field(default_factory=dict)  # IRI -> "articles/<slug>/facts.yaml:LINE"
@@ -70,6 +70,28 @@ class ArticleOutput:
     record: dict | None = None  # its entry in the previous build's index, when taken from there
     contribution: object = None  # kg.modular.Contribution, when reasoned over as it was compiled
     graph_digests: dict = field(default_factory=dict)  # graph IRI -> hash of its N-Quads lines (what kg push compares)
+    shown_as: str = ""  # its fact sheet's path as messages show it (the places of its entities, origins and problems)
+
+    def shown_at(self, shown_as: str) -> ArticleOutput:
+        """The article with its fact sheet shown as ``shown_as`` in the places its entities, origins and problems
+        name (an article taken unchanged from a build of another articles folder: the fingerprint is the content's,
+        not the folder's)."""
+        old = self.shown_as
+        if old == shown_as:
+            return self
+        head = old + ":"
+
+        def at(where: str | None) -> str | None:
+            return shown_as + where[len(old):] if where and where.startswith(head) else where
+
+        entities = self.entities
+        if isinstance(entities, IndexedEntities):
+            entities = IndexedEntities(entities.table, shown_as if entities.sheet == old else entities.sheet,
+                                       entities.rows)
+        else:
+            entities = [record._replace(where=at(record.where)) for record in entities]
+        return replace(self, entities=entities, origins={iri: at(where) for iri, where in self.origins.items()},
+                       problems=[replace(p, source=at(p.source)) for p in self.problems], shown_as=shown_as)
 
 
 def output_prefixes(ns: Namespaces) -> dict[str, str]:
@@ -110,7 +132,8 @@ def compile_article(project: Project, folder: Path, sources: OntologySources, ns
     where = {iri: f"{sheet.shown_as}:{line}" for iri, line in origins(sheet, ns).items()}
     nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     output = ArticleOutput(sheet.slug, print_, summary, EntityRegistry.records_of(sheet), nquads,
-                           trig_blocks_of_nquads(nquads, output_prefixes(ns)), where, sheet=sheet)
+                           trig_blocks_of_nquads(nquads, output_prefixes(ns)), where, sheet=sheet,
+                           shown_as=sheet.shown_as)
     return output, terms
 
 

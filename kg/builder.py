@@ -10,9 +10,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from operator import itemgetter
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +26,12 @@ from .config import Namespaces, Project, namespaces
 from .errors import BuildError, ChangedMeanwhile, CheckError, InputError
 from .factsheet import FactSheet
 from .ontology import OntologySources, load_ontology
-from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, PreviousBuild, article_record, update_store
+from .previous import DELTA_LIMIT, INDEX, TURTLE_LAYOUT, EntityTable, PreviousBuild, article_record, update_store
 from .rdfutil import trig_blocks, trig_blocks_of_nquads, trig_header, turtle_block
 from .registry import EntityRegistry
 from .segments import NQUADS, TRIG, TURTLE, SegmentWriter, starts_segment
-from .util import Forked, allow_open_files, as_bytes, code_digest, load_nquads, paused_gc
+from .util import (Forked, allow_open_files, as_bytes, code_digest, frozen_while_building, gc_freeze,
+                   load_nquads, paused_gc)
 
 if TYPE_CHECKING:
     from .check import CheckReport
@@ -94,12 +95,19 @@ class Compiled:
     _sizes: tuple | None = None
     _lines: tuple | None = None
     _starts: set[str] | None = None
+    _records: dict[str, dict] | None = None
 
     def segment_starts(self) -> set[str]:
         """The articles whose blocks start a segment of nquads/, trig/ and turtle/ (see kg.segments)."""
         if self._starts is None:
             self._starts = {output.slug for output in self.outputs if starts_segment(output.slug)}
         return self._starts
+
+    def previous_records(self) -> dict[str, dict]:
+        """The index records of the articles taken from the previous build, by slug."""
+        if self._records is None:
+            self._records = {output.slug: output.record for output in self.outputs if output.record is not None}
+        return self._records
 
     def article_quads(self) -> list[ox.Quad]:
         """The articles' quads, parsed from their N-Quads once (only reasoning and checks need them)."""
@@ -157,8 +165,7 @@ class Compiled:
         if self._lines is not None and self._lines[0] is parts:
             return self._lines[1]
         claims = f"<{self.ns.inferred_graph}/claims> .\n".encode()
-        records = {o.slug: o.record for o in self.outputs if o.record is not None} if self.inferred_fresh is not None \
-            else {}
+        records = self.previous_records() if self.inferred_fresh is not None else {}
         lines: dict[str, list[int]] = {}
         for part, data in parts.items():
             record = records.get(part)
@@ -271,6 +278,8 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     slots: list[ArticleOutput | None] = []
     todo: list[tuple[Path, str]] = []
     where = os.fspath(project.articles_dir)
+    # an article taken unchanged from a build of another articles folder names its sheet as this folder has it
+    moved = previous is None or previous.articles_shown != project.rel(project.articles_dir)
     with paused_gc():  # unchanged articles taken from the previous build: 100k+ acyclic objects
         for number, name in enumerate(names):
             stat = stated[number] if stated is not None else source_stat(os.path.join(where, name))
@@ -286,13 +295,15 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             hit = previous.article(name, print_, validated=validate) if previous and reuse else None
             if hit is None and cache and reuse:
                 hit = cache.get(name, print_, validated=validate)
+            if hit is not None and (moved or hit.record is None):
+                hit = hit.shown_at(project.rel(project.articles_dir / name / "facts.yaml"))
             slots.append(hit)
             if hit is None:
                 todo.append((project.articles_dir / name, print_))
             else:
                 compiled.reused.append(name)
         if compiled.reused:  # kept to the end of the build: the cycle collector need not walk them again and again
-            gc.freeze()  # (compiling what changed, and even compiling the shapes, set off passes over all of them;
+            gc_freeze()  # (compiling what changed, and even compiling the shapes, set off passes over all of them;
             # frozen before the collector is on again, whose first pass would walk them all)
     # a change of few articles is compiled, and the articles registered, without the cycle collector's passes over
     # every object made since the index was read (the workers, if any, collect their own)
@@ -367,17 +378,17 @@ def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool
     ns = namespaces()
     previous = None
     try:
-        with paused_gc():  # the previous build's index: a million small objects, none in a cycle
-            previous = PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
-        compiled = compile_project(project, ns, validate=True, cache=ArticleCache(project, best_effort=True),
-                                   previous=previous, per_article_reasoning=reasoning)
-        report = check(compiled, reasoning=reasoning)
+        with frozen_while_building():  # (compile_project freezes what it takes from the last build)
+            with paused_gc():  # the previous build's index: a million small objects, none in a cycle
+                previous = PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
+            compiled = compile_project(project, ns, validate=True, cache=ArticleCache(project, best_effort=True),
+                                       previous=previous, per_article_reasoning=reasoning)
+            report = check(compiled, reasoning=reasoning)
     except (OSError, ChangedMeanwhile):  # the last build, or an article cache entry, went while it was read
         return check_project(project, reasoning=reasoning, full=True)  # (another kg build or check replaced it)
     finally:
         if previous is not None:
             previous.release()
-        gc.unfreeze()  # (compile_project froze what it took from the last build)
     if report.consistent is False:
         return check_project(project, reasoning=reasoning, full=True)
     return compiled, report
@@ -444,22 +455,24 @@ def _compiled_checked_written(project: Project, cache: ArticleCache | None, ns: 
                               reasoner: str, per_article: bool) -> BuildReport:
     enabled = gc.isenabled()
     try:
-        with paused_gc():  # the previous build's index: a million small objects, none in a cycle
-            previous = None if full else PreviousBuild.open(project, builder_version=builder_key(), base_iri=ns.base)
-            gc.freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
-            # (frozen before it is on again: else its first pass, at the next allocation, walks them all: 0.1 s at 10k)
-        compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
-                                   previous=previous,
-                                   per_article_reasoning=reasoning and reasoner == "rules" and per_article,
-                                   stats=stats, started_ns=started_ns)
-        phases["compile"] = time.perf_counter() - started
-        gc.freeze()
-        if previous is not None and _few(len(compiled.fresh), len(compiled.outputs)):
-            gc.disable()  # a rebuild of few articles makes little garbage, and its collector passes took 10% of it
-        return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl, reasoning=reasoning,
-                                    full=full, reasoner=reasoner, write=write)
+        with frozen_while_building():
+            with paused_gc():  # the previous build's index: a million small objects, none in a cycle
+                previous = None if full else PreviousBuild.open(project, builder_version=builder_key(),
+                                                                base_iri=ns.base)
+                gc_freeze()  # what is loaded stays to the end: the cycle collector need not walk it again and again
+                # (frozen before it is on again: else its first pass, at the next allocation, walks them all: 0.1 s
+                # at 10k)
+            compiled = compile_project(project, ns, progress=progress, cache=cache, validate=shacl, reuse=not full,
+                                       previous=previous,
+                                       per_article_reasoning=reasoning and reasoner == "rules" and per_article,
+                                       stats=stats, started_ns=started_ns)
+            phases["compile"] = time.perf_counter() - started
+            gc_freeze()
+            if previous is not None and _few(len(compiled.fresh), len(compiled.outputs)):
+                gc.disable()  # a rebuild of few articles makes little garbage: its collector passes took 10% of it
+            return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl,
+                                        reasoning=reasoning, full=full, reasoner=reasoner, write=write)
     finally:
-        gc.unfreeze()
         if enabled:
             gc.enable()
 
@@ -539,7 +552,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.build_dir))
     try:
         compiled.ontology_nquads = ox.serialize(compiled.base, format=ox.RdfFormat.N_QUADS)
-        compiled.segment_starts()  # (made here, before the threads that use it)
+        compiled.segment_starts(), compiled.previous_records()  # (made here, before the threads that use them)
         # trig/ is written by a forked copy of this process (on the other core: made before any thread starts), the
         # store and nquads/ on threads (Oxigraph and the kernel's copy let go of the GIL), turtle/ on this one
         with Forked(_write_trig_folder, compiled, staging / TRIG) as trig, \
@@ -556,10 +569,10 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                         "graphs": compiled.graph_sizes(), "articles": [a.slug for a in compiled.articles]}
             (staging / "manifest.json").write_bytes(  # (orjson: json.dumps took 0.15 s for 20k graphs)
                 orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
-            lines = compiled.inferred_lines()
+            lines, entities = compiled.inferred_lines(), EntityTable.after(compiled.previous)
             records = {output.slug: article_record(output, span, {}, compiled.sources[output.slug], {},
                                                    inferred_nq.get(output.slug), lines.get(output.slug),
-                                                   turtle.spans[output.slug], turtle.refs[output.slug])
+                                                   turtle.spans[output.slug], turtle.refs[output.slug], entities)
                        for output, span in zip(compiled.outputs, nq_spans, strict=True)}
             (base_trig, trig_spans, inferred_spans, trig_size), compiled.files[TRIG] = trig.result()
             store.result()
@@ -571,7 +584,10 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
                  "ontology": compiled.ontology_digest,
                  "started_ns": compiled.started_ns,
                  "nq_size": nq_size, "trig_size": trig_size, "ttl_size": turtle.size, "ttl_layout": TURTLE_LAYOUT,
-                 "base_trig": base_trig, "ttl_shared": turtle.table, "articles": records}
+                 "ttl_rest": turtle.rest,
+                 "base_trig": base_trig, "ttl_shared": turtle.table, "entities": entities.to_json(),
+                 "articles_dir": project.rel(project.articles_dir),
+                 "articles": records}
         (staging / INDEX).write_bytes(orjson.dumps(index))
         if phases is not None:
             phases["store+files"] = stored - started
@@ -600,7 +616,7 @@ def _write_nquads(compiled: Compiled, folder: Path) -> tuple[list[tuple[int, int
     spans, inferred = [], {}
     starts = compiled.segment_starts()
     previous = compiled.previous.nquads() if compiled.previous is not None else None
-    records = {o.slug: o.record for o in compiled.outputs if o.record is not None and previous is not None}
+    records = compiled.previous_records()
     with SegmentWriter(folder, previous) as out:
         out.write(compiled.ontology_nquads)
         out.cut()
@@ -701,7 +717,7 @@ def write_trig(compiled: Compiled, folder: Path) -> tuple[dict[str, tuple[int, i
         entries += [(graph, 0, 2, tuple(span), base) for graph, span in reused.items()]
     else:
         entries += [(graph, 0, 2, block, base) for graph, block in trig_blocks(compiled.base, prefixes).items()]
-    records = {o.slug: o.record for o in compiled.outputs if o.record is not None} if previous is not None else {}
+    records = compiled.previous_records()
     for number, (part, data) in enumerate(compiled.inferred_parts.items()):
         mine = inferred[part] = {}  # (those of the entailments between shared individuals: not kept)
         cut = 1 if part in starts else 2 if not part else 0
@@ -739,6 +755,7 @@ class TurtleLayout:
     refs: dict[str, list[int]]
     table: list[str]
     size: int  # of the whole
+    rest: tuple[int, int, str]  # where the last block is (offset, length) and the hash of what it is made of
 
 
 def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
@@ -777,9 +794,18 @@ def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
         shared = {table[i] for i in used}
         for lines in others.values():
             shared.update(lines)
-        rest = shared | _triples(compiled.ontology_nquads) | _triples(compiled.inferred_parts.get("", b""))
         out.cut()
-        out.write(turtle_block(rest, prefixes))
+        last = out.position
+        # the last block is made of the shared lines, the ontology and shapes and the entailments between shared
+        # individuals: when all are the previous build's, so is the block (0.1 s to make again at 10k articles)
+        alone = compiled.inferred_parts.get("", b"")
+        key = hashlib.sha256(b"%d\n%b%b" % (len(compiled.ontology_nquads), compiled.ontology_nquads, alone)).hexdigest()
+        before = previous.ttl_rest if table is not None else None
+        if before is not None and before[2] == key and len(shared) == len(table) and shared == set(table):
+            out.copy(before[0], before[1])
+        else:
+            out.write(turtle_block(shared | _triples(compiled.ontology_nquads) | _triples(alone), prefixes))
+        rest = (last, out.position - last, key)
         size = out.close()
     compiled.files[TURTLE] = out.stats()
     ordered = sorted(shared)
@@ -792,7 +818,7 @@ def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
             refs[output.slug] = sorted(number[line] for line in others[output.slug])
         else:
             refs[output.slug] = old if same else sorted(number[table[i]] for i in old)
-    return TurtleLayout(spans, refs, previous.ttl_shared if same else [line.decode() for line in ordered], size)
+    return TurtleLayout(spans, refs, previous.ttl_shared if same else [line.decode() for line in ordered], size, rest)
 
 
 def _triples(nquads: bytes) -> set[bytes]:

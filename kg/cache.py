@@ -99,7 +99,7 @@ class ArticleCache:
                 return None  # cut short, or longer than its record says
             return ArticleOutput(slug, print_, ArticleSummary.from_dict(record["summary"]), entities, nquads, trig,
                                  record.get("origins", {}), problems, bool(record.get("validated")),
-                                 graph_digests=record.get("graph_digests", {}))
+                                 graph_digests=record.get("graph_digests", {}), shown_as=record["sheet"])
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             return None
 
@@ -127,7 +127,7 @@ class ArticleCache:
 
     def _put(self, entry: ArticleOutput, release: bool) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        record = {"fingerprint": entry.fingerprint, "summary": entry.summary.to_dict(),
+        record = {"fingerprint": entry.fingerprint, "summary": entry.summary.to_dict(), "sheet": entry.shown_as,
                   "entities": [{"id": r.id, "types": sorted(r.types), "label": r.label, "where": r.where}
                                for r in entry.entities],
                   "nq": len(entry.nquads), "trig": [[graph, len(block)] for graph, block in entry.trig.items()],

@@ -21,10 +21,11 @@ import pyoxigraph as ox
 from .articles import ArticleOutput, ArticleSummary
 from .cache import STAT_FIELDS
 from .config import Project
+from .registry import Description, IndexedEntities
 from .segments import NQUADS, TRIG, TURTLE, SegmentedFile
 from .util import load_nquads, paused_gc
 
-__all__ = ["INDEX", "TURTLE_LAYOUT", "PreviousBuild", "article_record", "update_store"]
+__all__ = ["INDEX", "TURTLE_LAYOUT", "EntityTable", "PreviousBuild", "article_record", "update_store"]
 
 INDEX = "index.json"
 #: How turtle/ (the union of all graphs as Turtle, see kg.builder.write_turtle) is split into blocks: a previous
@@ -40,22 +41,45 @@ RACY_NS = 2_000_000_000
 def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, tuple[int, int]],
                    source: tuple[list[int], str], inferred_trig: dict[str, tuple[int, int]],
                    inferred_nq: tuple[int, int] | None, inferred_lines: list[int] | None, ttl: tuple[int, int],
-                   ttl_shared: list[int]) -> dict:
+                   ttl_shared: list[int], entities: EntityTable) -> dict:
     """One article's entry in index.json (``nq``/``trig``/``ttl``: offset and length in nquads/, trig/ and
     turtle/; ``source``: the stat of its files and the hash of their content; ``inferred_trig``: where the blocks
     of the entailments about its own individuals are in trig/, ``inferred_nq`` where they are in nquads/ and
     ``inferred_lines`` how many quads they are and how many of them are in the inferred claims graph;
     ``ttl_shared``: which lines of the index's ``ttl_shared`` table its quads and entailments hold, that turtle/
-    has in its last block)."""
+    has in its last block; ``entities``: the index's table of entity descriptions, which its ``entities`` point into
+    and which gets those it adds)."""
     where = {"nq": nq, "trig": trig, "inferred_trig": inferred_trig, "inferred_nq": inferred_nq,  # (offset, length)
              "inferred_lines": inferred_lines,
              "ttl": ttl, "ttl_shared": ttl_shared, "stat": source[0], "content": source[1]}
     if output.record is not None:  # taken from the previous build: only where its bytes went has changed
-        return {**output.record, **where}
+        if output.shown_as == output.record["sheet"]:
+            return {**output.record, **where}
+        return {**output.record, **where, "sheet": output.shown_as,  # (and its sheet's path: from another folder)
+                "problems": [p.to_dict() for p in output.problems], "origins": output.origins}
     return {**where, "fingerprint": output.fingerprint, "summary": output.summary.to_dict(),
-            "entities": [[r.id, sorted(r.types), r.label, r.where] for r in output.entities],
+            "sheet": output.shown_as, "entities": IndexedEntities.encode(output.entities, output.shown_as,
+                                                                         entities.numbers, entities.table),
             "validated": output.validated, "problems": [p.to_dict() for p in output.problems],
             "origins": output.origins if output.problems else {}, "graph_digests": output.graph_digests}
+
+
+@dataclass
+class EntityTable:
+    """The distinct entity descriptions a build's index keeps once (see kg.registry.IndexedEntities): a rebuild's
+    table is its previous build's, with the descriptions of the articles compiled again added at its end (so the
+    numbers in the records it takes over stay right)."""
+
+    table: list[Description] = field(default_factory=list)
+    numbers: dict[Description, int] = field(default_factory=dict)
+
+    @classmethod
+    def after(cls, previous: PreviousBuild | None) -> EntityTable:
+        table = list(previous.entity_table) if previous is not None else []
+        return cls(table, {description: number for number, description in enumerate(table)})
+
+    def to_json(self) -> list:
+        return [[d.id, sorted(d.types), d.label] for d in self.table]
 
 
 @dataclass
@@ -70,6 +94,9 @@ class PreviousBuild:
     ttl_shared: list[str] | None = None  # the lines turtle/'s last block is made of (None: turtle/ is not usable)
     ontology_digest: str = ""  # the hash of that build's ontology files
     base_trig: dict = field(default_factory=dict)  # graph -> (offset, length) of the ontology's and shapes' blocks
+    entity_table: list[Description] = field(default_factory=list)  # what the records' entities point into
+    ttl_rest: tuple[int, int, str] | None = None  # turtle/'s last block (offset, length, hash of what it holds)
+    articles_shown: str = ""  # the articles folder it was built from, as messages show it
     _nq: SegmentedFile | None = None
     _trig: SegmentedFile | None = None
     _turtle: SegmentedFile | None = None
@@ -89,9 +116,11 @@ class PreviousBuild:
             turtle = SegmentedFile.at(folder / TURTLE)
             usable = index.get("ttl_layout") == TURTLE_LAYOUT and turtle is not None and \
                 turtle.size == index.get("ttl_size")
+            table = [Description(ident, frozenset(types), label) for ident, types, label in index["entities"]]
             return cls(folder, base_iri, tuple(index["base_nq"]), index["articles"], int(index["started_ns"]),
                        index["ttl_shared"] if usable else None, str(index.get("ontology", "")),
-                       index.get("base_trig", {}), nquads, trig, turtle if usable else None)
+                       index.get("base_trig", {}), table, tuple(index["ttl_rest"]) if usable else None,
+                       index["articles_dir"], nquads, trig, turtle if usable else None)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -143,10 +172,11 @@ class PreviousBuild:
 
             problems = [Problem(**p) for p in problems]
         trig = self.trig()
-        return ArticleOutput(  # its entities as the index has them ([id, types, label, where]: see EntityRegistry)
-            slug, print_, ArticleSummary.from_dict(record["summary"]), record["entities"],
+        return ArticleOutput(
+            slug, print_, ArticleSummary.from_dict(record["summary"]),
+            IndexedEntities(self.entity_table, record["sheet"], record["entities"]),
             self.nquads().range(*record["nq"]), {graph: trig.range(a, n) for graph, (a, n) in record["trig"].items()},
-            record["origins"], problems, record["validated"], record=record)
+            record["origins"], problems, record["validated"], record=record, shown_as=record["sheet"])
 
     def turtle_table(self) -> list[bytes] | None:
         """The shared lines of turtle/ that article records point at, or None if that build's turtle/ is not usable."""

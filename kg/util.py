@@ -20,7 +20,7 @@ from pathlib import Path
 
 __all__ = ["reachable", "paused_gc", "ByteChunks", "allow_open_files", "load_nquads", "LOAD_BYTES", "new_file_mode",
            "write_atomically", "code_digest", "code_modules", "installed_release", "Deferred", "FileRange", "as_bytes",
-           "Forked"]
+           "Forked", "frozen_while_building", "gc_freeze"]
 
 
 def reachable(start: Hashable, edges: dict) -> frozenset:
@@ -45,6 +45,35 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+#: Whether gc_freeze freezes: None outside a frozen_while_building block (nothing would unfreeze), False within
+#: one entered while the program had frozen objects of its own (gc.unfreeze would take them out of its hands too)
+_FREEZING: bool | None = None
+
+
+@contextmanager
+def frozen_while_building() -> Iterator[None]:
+    """A build or check, during which :func:`gc_freeze` takes what is made so far out of the cycle collector's
+    passes (a rebuild keeps 100k+ acyclic objects of the previous build to its end); all of it is put back at the
+    end. Nested blocks are part of the outermost one."""
+    global _FREEZING
+    if _FREEZING is not None:
+        yield
+        return
+    _FREEZING = gc.get_freeze_count() == 0
+    try:
+        yield
+    finally:
+        if _FREEZING:
+            gc.unfreeze()
+        _FREEZING = None
+
+
+def gc_freeze() -> None:
+    """gc.freeze(), within :func:`frozen_while_building` when the program had frozen nothing itself."""
+    if _FREEZING:
+        gc.freeze()
 
 
 class ByteChunks(io.RawIOBase):

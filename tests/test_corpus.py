@@ -125,9 +125,12 @@ def test_incremental_rebuilds_only_the_changed_article(two_articles: Path) -> No
     assert second["rebuilt"] == ["mini-two"] and sorted(second["reused"]) == ["mini", "mini-three"]
     incremental = built(two_articles, "trig")
     assert b"the first round of reunions" in incremental
+    # (turtle/'s last block, of what articles say of shared entities, is the previous build's: copied, not made)
+    others = {name: built(two_articles, name) for name in ("nquads", "turtle")}
     third = build("--full")
     assert sorted(third["rebuilt"]) == ["mini", "mini-three", "mini-two"]
     assert built(two_articles, "trig") == incremental
+    assert {name: built(two_articles, name) for name in others} == others
     unchanged = build()
     assert unchanged["rebuilt"] == [] and built(two_articles, "trig") == incremental
     # nothing changed: every segment of the N-Quads, TriG and Turtle is a link to the previous build's file
@@ -336,3 +339,40 @@ def test_a_rebuilds_articles_can_be_read_after_it(two_articles: Path) -> None:
     assert {q for q in quads if "/mini/" in q.graph_name.value or q.graph_name.value.endswith("/mini")} == \
         {q for q in first if "/mini/" in q.graph_name.value or q.graph_name.value.endswith("/mini")}
     assert any("the first round of reunions" in q.object.value for q in quads)
+
+
+def test_articles_taken_unchanged_from_another_folder_are_named_by_this_one(two_articles: Path,
+                                                                           tmp_path: Path) -> None:
+    """An article's fingerprint is its content's, so a build of the same articles from another folder (--articles)
+    takes them unchanged from the last build (or the article cache); its warnings, and a check's problems, name
+    the folder it was given, as a full build's and a full check's do."""
+    import json
+
+    def edit(old: str, new: str) -> None:
+        for articles in (two_articles / "articles", elsewhere):
+            facts = articles / "mini-two" / "facts.yaml"
+            facts.write_text(facts.read_text().replace(old, new, 1))
+
+    elsewhere = tmp_path / "incoming"
+    shutil.copytree(two_articles / "articles", elsewhere)
+    edit("    label: Radio Free Asia", "    label: RFA")  # a label conflict: a warning naming both sheets
+    for number, (args, shown) in enumerate([((), "articles"), (("--articles", str(elsewhere)), str(elsewhere)),
+                                            ((), "articles")]):
+        result = run_kg("--root", str(two_articles), *args, "build", "--no-reason", "-f", "json", check=True)
+        report = json.loads(result.stdout)
+        assert sorted(report["reused"]) == ([] if number == 0 else ["mini", "mini-two"])
+        assert report["warnings"] == [
+            f"{shown}/mini-two/facts.yaml:14: entity 'radio-free-asia' is labelled 'RFA' here but "
+            f"'Radio Free Asia' in {shown}/mini/facts.yaml:14; use one label and list the other under aliases"]
+    edit("        modality: threatened\n", "")  # a SHACL problem: kg check names its line
+
+    def problems(args: tuple, *flags: str) -> list:
+        result = run_kg("--root", str(two_articles), *args, "check", "--no-reason", "--format", "json", *flags)
+        assert result.returncode == 1, result.stderr
+        report = json.loads(result.stdout)
+        return [report["articles_unchanged"], sorted(p["source"] for p in report["problems"])]
+
+    for args, shown in (((), "articles"), (("--articles", str(elsewhere)), str(elsewhere))):
+        kept, full = problems(args), problems(args, "--full")
+        assert kept[1] == full[1] and kept[1] and all(p.startswith(f"{shown}/mini-two/facts.yaml:") for p in kept[1])
+    assert kept[0] == 2  # (the last check took both articles unchanged: one from the build, one from the cache)

@@ -183,3 +183,28 @@ def test_the_copy_dies_with_its_parent() -> None:
             print("still running")
     """)
     assert out == "gone"
+
+
+def test_a_build_leaves_the_programs_own_frozen_objects_frozen(mini_project) -> None:
+    """A build (and a check) freezes what it keeps to its end and puts it back after; a program that froze objects
+    of its own before calling kg keeps them frozen (gc.unfreeze would have put them back too), and a program that
+    froze nothing has nothing frozen after."""
+    out = run(f"""
+        import gc
+        from pathlib import Path
+        from kg.builder import build, check_project
+        from kg.config import Project
+        counts = []
+        for first in (False, True):
+            if first:
+                gc.freeze()
+            before = gc.get_freeze_count()
+            for _ in range(2):  # a full build, then a rebuild that takes the article from the first
+                build({str(mini_project)!r}, reasoning=False)
+                counts.append(gc.get_freeze_count() - before)
+            check_project(Project(Path({str(mini_project)!r})), reasoning=False)
+            counts.append(gc.get_freeze_count() - before)
+            print(before > 0, counts)
+            counts = []
+    """)
+    assert out.splitlines() == ["False [0, 0, 0]", "True [0, 0, 0]"]
