@@ -114,8 +114,11 @@ def load_article(project: Project, folder: Path, sources: OntologySources) -> Fa
     if not facts.is_file():
         raise InputError("no facts.yaml in the article folder", path=project.rel(folder),
                          hint="write a fact sheet (see articles/README.md) or move the folder out of articles/")
+    # shown inside its folder as the articles folder names it (an article folder that is a link is shown where it
+    # is linked, and as a build shows an article taken from the previous build: see kg.builder)
+    shown = os.path.join(project.rel(folder.parent), folder.name)
     return load_fact_sheet(facts, folder / "article.txt", sources.index, slug=folder.name,
-                           shown_as=project.rel(facts), text_shown=project.rel(folder / "article.txt"))
+                           shown_as=os.path.join(shown, "facts.yaml"), text_shown=os.path.join(shown, "article.txt"))
 
 
 def compile_article(project: Project, folder: Path, sources: OntologySources, ns: Namespaces,

@@ -279,7 +279,8 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     todo: list[tuple[Path, str]] = []
     where = os.fspath(project.articles_dir)
     # an article taken unchanged from a build of another articles folder names its sheet as this folder has it
-    moved = previous is None or previous.articles_shown != project.rel(project.articles_dir)
+    shown_dir = project.rel(project.articles_dir)
+    moved = previous is None or previous.articles_shown != shown_dir
     with paused_gc():  # unchanged articles taken from the previous build: 100k+ acyclic objects
         for number, name in enumerate(names):
             stat = stated[number] if stated is not None else source_stat(os.path.join(where, name))
@@ -296,7 +297,8 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             if hit is None and cache and reuse:
                 hit = cache.get(name, print_, validated=validate)
             if hit is not None and (moved or hit.record is None):
-                hit = hit.shown_at(project.rel(project.articles_dir / name / "facts.yaml"))
+                # as kg.articles.load_article shows it (project.rel() of each would cost ~130 µs an article)
+                hit = hit.shown_at(os.path.join(shown_dir, name, "facts.yaml"))
             slots.append(hit)
             if hit is None:
                 todo.append((project.articles_dir / name, print_))
@@ -577,6 +579,7 @@ def write_outputs(project: Project, compiled: Compiled, phases: dict[str, float]
             (base_trig, trig_spans, inferred_spans, trig_size), compiled.files[TRIG] = trig.result()
             store.result()
         stored = time.perf_counter()
+        entities.compact(records.values())
         for slug, record in records.items():
             record["trig"], record["inferred_trig"] = trig_spans[slug], inferred_spans.get(slug, {})
         base_size = len(compiled.ontology_nquads) + sum(map(len, compiled.inferred_parts.values()))
@@ -755,7 +758,8 @@ class TurtleLayout:
     refs: dict[str, list[int]]
     table: list[str]
     size: int  # of the whole
-    rest: tuple[int, int, str]  # where the last block is (offset, length) and the hash of what it is made of
+    rest: tuple[int, int, str]  # where the last block is (offset, length) and the hash of the ontology, shapes and
+    # entailments between shared individuals it holds (its shared lines are compared with the table on their own)
 
 
 def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
@@ -765,8 +769,10 @@ def write_turtle(compiled: Compiled, folder: Path) -> TurtleLayout:
     individuals, and what the articles say of shared individuals alone: an entity's label or class, which many
     articles repeat), in segments (see kg.segments) that start at the blocks of articles whose slug says so, the
     last block in one of its own. An article's block depends on its quads and entailments only, so an unchanged
-    one is copied from the previous build's (a segment of unchanged blocks is linked); the last block is made
-    again each time from the lines every article's record keeps."""
+    one is copied from the previous build's (a segment of unchanged blocks is linked); so is the last block when its
+    shared lines are the previous build's table and the ontology, shapes and entailments between shared individuals
+    hash as they did (``TurtleLayout.rest``), and otherwise it is made again from the lines every article's record
+    keeps."""
     prefixes = output_prefixes(compiled.ns)
     previous = compiled.previous
     table = previous.turtle_table() if previous is not None else None

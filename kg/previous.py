@@ -64,6 +64,10 @@ def article_record(output: ArticleOutput, nq: tuple[int, int], trig: dict[str, t
             "origins": output.origins if output.problems else {}, "graph_digests": output.graph_digests}
 
 
+#: Descriptions an index's entity table may hold beyond twice those its articles use before it is compacted.
+TABLE_SLACK = 64
+
+
 @dataclass
 class EntityTable:
     """The distinct entity descriptions a build's index keeps once (see kg.registry.IndexedEntities): a rebuild's
@@ -72,11 +76,34 @@ class EntityTable:
 
     table: list[Description] = field(default_factory=list)
     numbers: dict[Description, int] = field(default_factory=dict)
+    taken: int = 0  # how many descriptions came from the previous build's table
 
     @classmethod
     def after(cls, previous: PreviousBuild | None) -> EntityTable:
         table = list(previous.entity_table) if previous is not None else []
-        return cls(table, {description: number for number, description in enumerate(table)})
+        return cls(table, {description: number for number, description in enumerate(table)}, len(table))
+
+    def compact(self, records: Iterable[dict]) -> bool:
+        """Drop the descriptions no record points to any more (an article changed or removed leaves its old ones
+        behind) and number the others again, in ``records`` too, when they are over half of the table: checked only
+        when the table grew (one that did not grow is no larger than it was), so most rebuilds pay nothing and the
+        table stays within twice what the articles use. Whether it did."""
+        if len(self.table) <= self.taken:
+            return False
+        records = list(records)
+        used: set[int] = set()
+        for record in records:
+            used.update(number for number in record["entities"][::2] if isinstance(number, int))
+        if len(self.table) <= 2 * len(used) + TABLE_SLACK:
+            return False
+        kept = sorted(used)
+        renumber = {old: new for new, old in enumerate(kept)}
+        for record in records:  # (a new list: a record taken over shares the previous index's)
+            rows = record["entities"]
+            record["entities"] = [renumber[value] if i % 2 == 0 else value for i, value in enumerate(rows)]
+        self.table = [self.table[old] for old in kept]
+        self.numbers = {description: number for number, description in enumerate(self.table)}
+        return True
 
     def to_json(self) -> list:
         return [[d.id, sorted(d.types), d.label] for d in self.table]
@@ -95,7 +122,7 @@ class PreviousBuild:
     ontology_digest: str = ""  # the hash of that build's ontology files
     base_trig: dict = field(default_factory=dict)  # graph -> (offset, length) of the ontology's and shapes' blocks
     entity_table: list[Description] = field(default_factory=list)  # what the records' entities point into
-    ttl_rest: tuple[int, int, str] | None = None  # turtle/'s last block (offset, length, hash of what it holds)
+    ttl_rest: tuple[int, int, str] | None = None  # turtle/'s last block: offset, length, hash (TurtleLayout.rest)
     articles_shown: str = ""  # the articles folder it was built from, as messages show it
     _nq: SegmentedFile | None = None
     _trig: SegmentedFile | None = None

@@ -50,6 +50,8 @@ def paused_gc() -> Iterator[None]:
 #: Whether gc_freeze freezes: None outside a frozen_while_building block (nothing would unfreeze), False within
 #: one entered while the program had frozen objects of its own (gc.unfreeze would take them out of its hands too)
 _FREEZING: bool | None = None
+# (one flag for the process: two builds run in threads of one program would share it, and the first to end would
+# unfreeze what the other froze; that costs the other speed only, never a wrong result)
 
 
 @contextmanager

@@ -356,8 +356,8 @@ def test_articles_taken_unchanged_from_another_folder_are_named_by_this_one(two_
     elsewhere = tmp_path / "incoming"
     shutil.copytree(two_articles / "articles", elsewhere)
     edit("    label: Radio Free Asia", "    label: RFA")  # a label conflict: a warning naming both sheets
-    for number, (args, shown) in enumerate([((), "articles"), (("--articles", str(elsewhere)), str(elsewhere)),
-                                            ((), "articles")]):
+    other = (("--articles", str(elsewhere)), str(elsewhere))
+    for number, (args, shown) in enumerate([((), "articles"), other, other, ((), "articles")]):
         result = run_kg("--root", str(two_articles), *args, "build", "--no-reason", "-f", "json", check=True)
         report = json.loads(result.stdout)
         assert sorted(report["reused"]) == ([] if number == 0 else ["mini", "mini-two"])
@@ -376,3 +376,87 @@ def test_articles_taken_unchanged_from_another_folder_are_named_by_this_one(two_
         kept, full = problems(args), problems(args, "--full")
         assert kept[1] == full[1] and kept[1] and all(p.startswith(f"{shown}/mini-two/facts.yaml:") for p in kept[1])
     assert kept[0] == 2  # (the last check took both articles unchanged: one from the build, one from the cache)
+
+
+def test_turtles_last_block_is_copied_only_when_what_it_holds_is_unchanged(two_articles: Path, monkeypatch) -> None:
+    """turtle/'s last block (ontology, shapes, what articles say of shared entities) is copied from the previous
+    build when none of that changed, and made again when it did; either way turtle/ is a full build's."""
+    import kg
+    import kg.builder
+
+    made: list[int] = []
+    block = kg.builder.turtle_block
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return block(*args, **kwargs)
+
+    monkeypatch.setattr(kg.builder, "turtle_block", counted)
+
+    def build(**flags) -> tuple[int, bytes]:
+        made.clear()
+        kg.build(two_articles, **flags)  # (with kg's rules: they tell which articles' entailments are unchanged)
+        return len(made), built(two_articles, "turtle")
+
+    assert build()[0] == 3  # both articles' blocks and the last one
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("label: first round", "label: the first round of reunions"))
+    blocks, turtle = build()
+    assert blocks == 1 and b"the first round of reunions" in turtle  # the changed article's block only
+    assert build(full=True) == (3, turtle)
+    facts.write_text(facts.read_text().replace("    label: Radio Free Asia", "    label: RFA", 1))
+    blocks, turtle = build()  # a shared entity's second label: a line of the last block
+    assert blocks == 2 and b'"RFA"' in turtle
+    assert build(full=True) == (3, turtle)
+
+
+def test_the_index_drops_entity_descriptions_no_article_uses() -> None:
+    """The index's table of entity descriptions is compacted when it grew to over twice what its articles use:
+    the descriptions left are those used, in their order, and the articles' rows point to them."""
+    from kg.previous import EntityTable
+    from kg.registry import Description
+
+    table = [Description(f"e{i}", frozenset({"Person"}), f"E {i}") for i in range(200)]
+    entities = EntityTable(list(table), {d: i for i, d in enumerate(table)}, taken=150)
+    records = [{"entities": [3, 10, 150, "x/facts.yaml:4"]}, {"entities": [199, 7, 3, 12]}]
+    taken_over = records[0]["entities"]
+    assert entities.compact(records)
+    assert entities.table == [table[3], table[150], table[199]]
+    assert entities.numbers == {table[3]: 0, table[150]: 1, table[199]: 2}
+    assert [r["entities"] for r in records] == [[0, 10, 1, "x/facts.yaml:4"], [2, 7, 0, 12]]
+    assert taken_over == [3, 10, 150, "x/facts.yaml:4"]  # (a list the previous index's record holds)
+    assert not EntityTable(list(table), {}, taken=200).compact(records)  # it did not grow: not looked at
+    assert not EntityTable(list(table[:60]), {}, taken=10).compact([{"entities": [0, 1]}])  # within the slack
+
+
+def test_a_compacted_entity_table_is_read_back_by_the_next_build(two_articles: Path, monkeypatch) -> None:
+    """Rebuilds that leave descriptions behind compact the table (here at once: no slack), and what the next
+    build takes from that index is what a full build makes."""
+    import json
+
+    import kg
+    import kg.previous
+
+    monkeypatch.setattr(kg.previous, "TABLE_SLACK", -10_000)
+    kg.build(two_articles, reasoning=False)
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+
+    def index() -> dict:
+        return json.loads((two_articles / "build" / "current" / "index.json").read_bytes())
+
+    before = len(index()["entities"])
+    facts.write_text(facts.read_text().replace("    label: Radio Free Asia", "    label: RFA", 1))
+    kg.build(two_articles, reasoning=False)  # RFA's description with its first label is still mini's
+    facts.write_text(facts.read_text().replace("    label: RFA", "    label: R.F.A.", 1))
+    report = kg.build(two_articles, reasoning=False)  # RFA's description labelled 'RFA' is no one's now
+    assert report.compiled.reused == ["mini"]
+    table = index()["entities"]
+    used = {n for record in index()["articles"].values() for n in record["entities"][::2]}
+    assert used == set(range(len(table))) and len(table) == before + 1  # (RFA twice, one label each)
+    assert sorted(label for ident, _, label in table if ident == "radio-free-asia") == ["R.F.A.", "Radio Free Asia"]
+    kept = (built(two_articles, "trig"), report.compiled.warnings)
+    facts.write_text(facts.read_text() + "\n")  # a rebuild that reads the compacted index
+    again = kg.build(two_articles, reasoning=False)
+    assert again.compiled.reused == ["mini"] and (built(two_articles, "trig"), again.compiled.warnings) == kept
+    full = kg.build(two_articles, reasoning=False, full=True)
+    assert (built(two_articles, "trig"), full.compiled.warnings) == kept

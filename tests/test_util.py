@@ -192,8 +192,15 @@ def test_a_build_leaves_the_programs_own_frozen_objects_frozen(mini_project) -> 
     out = run(f"""
         import gc
         from pathlib import Path
+        import kg.builder
         from kg.builder import build, check_project
         from kg.config import Project
+        during = []  # what was frozen beyond the program's own just after each gc_freeze in kg
+        freeze = kg.builder.gc_freeze
+        def watched():
+            freeze()
+            during.append(gc.get_freeze_count() - before)
+        kg.builder.gc_freeze = watched
         counts = []
         for first in (False, True):
             if first:
@@ -204,7 +211,8 @@ def test_a_build_leaves_the_programs_own_frozen_objects_frozen(mini_project) -> 
                 counts.append(gc.get_freeze_count() - before)
             check_project(Project(Path({str(mini_project)!r})), reasoning=False)
             counts.append(gc.get_freeze_count() - before)
-            print(before > 0, counts)
-            counts = []
+            print(before > 0, counts, bool(during), any(during))
+            counts, during = [], []
     """)
-    assert out.splitlines() == ["False [0, 0, 0]", "True [0, 0, 0]"]
+    # a build froze what it kept when the program had frozen nothing, and never when it had
+    assert out.splitlines() == ["False [0, 0, 0] True True", "True [0, 0, 0] True False"]
