@@ -3,8 +3,8 @@
     python benchmarks/bench.py --quick          # 100 articles (HermiT on 20), as CI runs it
     python benchmarks/bench.py --articles 1000 10000
 
-For each size: full build without and with reasoning (load, mint, emit, SHACL, OWL rules, store, TriG),
-`kg check`, an incremental rebuild after one article changes, a cold `kg query` of every stored query (the first
+For each size: full build without and with reasoning (load, mint, emit, SHACL, OWL rules, store, TriG), a
+rebuild without reasoning after one article changes, `kg check`, an incremental rebuild after one article changes, a cold `kg query` of every stored query (the first
 after the build, and again: the answer kept with the build), export to
 Turtle and N-Quads, `kg push` to a fresh local `oxigraph serve` (with the store's triple count checked against the
 build's) and again after one article changes (only what changed is sent), and a build with HermiT on a small corpus (what the rules replace); wall time and peak memory (max RSS
@@ -79,7 +79,7 @@ Figure = tuple[float, float]  # seconds, peak MiB
 COMMANDS = {"build": "build --full", "incremental": "build after one change",
             "turtle": "export -f turtle", "nquads": "export -f nquads", "push": "push",
             "reasoned": "build --full --reasoner hermit", "check": "check --full", "check-kept": "check",
-            "no-reason": "build --full --no-reason"}
+            "no-reason": "build --full --no-reason", "no-reason-incremental": "build --no-reason after one change"}
 
 
 def measure(*command: str) -> Figure:
@@ -305,6 +305,10 @@ def bench(size: int, reason_size: int, work: Path, rdflib_max: int) -> None:
     results: dict[str, Figure] = {}  # every kg command measured: its seconds and peak MiB
     results["no-reason"] = measure(*kg(project, "build", "--full", "--no-reason"))
     row("kg build --full --no-reason (load, SHACL, store, TriG)", *results["no-reason"])
+    change_one_article(project)  # (a build without reasoning after another: every unchanged article kept whole)
+    results["no-reason-incremental"] = measure(*kg(project, "build", "--no-reason"))
+    row("kg build --no-reason after changing one article", *results["no-reason-incremental"])
+    change_one_article(project, back=True)
     results["build"] = measure(*kg(project, "build", "--full"))
     row("kg build --full (the same + OWL rules)", *results["build"])
     print(f"  ({built_triples(project)} triples)")

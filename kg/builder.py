@@ -20,7 +20,7 @@ import orjson
 import pyoxigraph as ox
 
 from .answers import carry_answers
-from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes
+from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes, shown_in
 from .cache import IN_STATE, ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
 from .config import Namespaces, Project, namespaces
 from .errors import BuildError, ChangedMeanwhile, CheckError, InputError
@@ -125,9 +125,15 @@ class Compiled:
         return joined[1]
 
     def entailments_kept(self, slug: str) -> bool:
-        """Whether the article's entailments are known to be the previous build's (only per-article reasoning
-        knows which changed): then their blocks in trig/ and turtle/ can be copied from the previous build's."""
-        return self.inferred_fresh is not None and slug not in self.inferred_fresh
+        """Whether the article's entailments are known to be the previous build's: per-article reasoning knows
+        which changed; otherwise an article that has none and had none (a build without reasoning after another)
+        kept them too. Then their blocks in trig/ and turtle/ can be copied from the previous build's."""
+        if self.inferred_fresh is not None:
+            return slug not in self.inferred_fresh
+        if self.inferred_parts.get(slug):
+            return False
+        record = self.previous_records().get(slug)
+        return record is not None and not (record.get("inferred_nq") or (0, 0))[1]
 
     @property
     def inferred(self) -> list[ox.Quad]:
@@ -239,7 +245,7 @@ def article_names(project: Project) -> list[str]:
     for name in names:
         if name in RESERVED_SLUGS:
             raise InputError(f"the article folder name '{name}' is reserved (kg names other things "
-                             f"<ids>{name}/...)", path=project.rel(project.articles_dir / name),
+                             f"<ids>{name}/...)", path=shown_in(project.rel(project.articles_dir), name),
                              hint="rename the folder")
     return names
 
@@ -297,8 +303,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
             if hit is None and cache and reuse:
                 hit = cache.get(name, print_, validated=validate)
             if hit is not None and (moved or hit.record is None):
-                # as kg.articles.load_article shows it (project.rel() of each would cost ~130 µs an article)
-                hit = hit.shown_at(os.path.join(shown_dir, name, "facts.yaml"))
+                hit = hit.shown_at(shown_in(shown_dir, name, "facts.yaml"))  # (as kg.articles.load_article does)
             slots.append(hit)
             if hit is None:
                 todo.append((project.articles_dir / name, print_))
@@ -318,7 +323,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         record = registry.records.get(name)
         if record is not None:
             raise InputError(f"{record.where}: entity '{record.id}' has the name of the article folder "
-                             f"{project.rel(project.articles_dir / name)} (both would be {ns.entity(record.id)}); "
+                             f"{shown_in(shown_dir, name)} (both would be {ns.entity(record.id)}); "
                              "rename the entity's id or the folder")
     compiled.warnings = [w.line() for w in registry.warnings]
     compiled.entity_count = len(registry.records)

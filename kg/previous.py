@@ -77,20 +77,23 @@ class EntityTable:
     table: list[Description] = field(default_factory=list)
     numbers: dict[Description, int] = field(default_factory=dict)
     taken: int = 0  # how many descriptions came from the previous build's table
+    articles: int = 0  # how many articles the previous build had
 
     @classmethod
     def after(cls, previous: PreviousBuild | None) -> EntityTable:
         table = list(previous.entity_table) if previous is not None else []
-        return cls(table, {description: number for number, description in enumerate(table)}, len(table))
+        return cls(table, {description: number for number, description in enumerate(table)}, len(table),
+                   len(previous.articles) if previous is not None else 0)
 
     def compact(self, records: Iterable[dict]) -> bool:
         """Drop the descriptions no record points to any more (an article changed or removed leaves its old ones
-        behind) and number the others again, in ``records`` too, when they are over half of the table: checked only
-        when the table grew (one that did not grow is no larger than it was), so most rebuilds pay nothing and the
-        table stays within twice what the articles use. Whether it did."""
-        if len(self.table) <= self.taken:
-            return False
+        behind) and number the others again, in ``records`` too, when they are over half of the table (and
+        TABLE_SLACK). Looked at only when the table grew or articles were removed (a rebuild that changes articles
+        into descriptions the table has does neither, and pays nothing), so the table stays within twice the most
+        the articles ever used, and shrinks when articles go. Whether it did."""
         records = list(records)
+        if len(self.table) <= self.taken and len(records) >= self.articles:
+            return False
         used: set[int] = set()
         for record in records:
             used.update(number for number in record["entities"][::2] if isinstance(number, int))

@@ -395,7 +395,7 @@ def test_turtles_last_block_is_copied_only_when_what_it_holds_is_unchanged(two_a
 
     def build(**flags) -> tuple[int, bytes]:
         made.clear()
-        kg.build(two_articles, **flags)  # (with kg's rules: they tell which articles' entailments are unchanged)
+        kg.build(two_articles, **flags)  # (kg's rules tell which articles' entailments are unchanged)
         return len(made), built(two_articles, "turtle")
 
     assert build()[0] == 3  # both articles' blocks and the last one
@@ -408,6 +408,14 @@ def test_turtles_last_block_is_copied_only_when_what_it_holds_is_unchanged(two_a
     blocks, turtle = build()  # a shared entity's second label: a line of the last block
     assert blocks == 2 and b'"RFA"' in turtle
     assert build(full=True) == (3, turtle)
+    # without reasoning, after a build without it: an unchanged article has no entailments and had none
+    build(reasoning=False)
+    facts.write_text(facts.read_text().replace("label: the first round of reunions", "label: the first reunion"))
+    blocks, turtle = build(reasoning=False)
+    files = {name: built(two_articles, name) for name in ("nquads", "trig")}
+    assert blocks == 1 and b"the first reunion" in turtle
+    assert build(reasoning=False, full=True) == (3, turtle)
+    assert {name: built(two_articles, name) for name in files} == files
 
 
 def test_the_index_drops_entity_descriptions_no_article_uses() -> None:
@@ -430,8 +438,8 @@ def test_the_index_drops_entity_descriptions_no_article_uses() -> None:
 
 
 def test_a_compacted_entity_table_is_read_back_by_the_next_build(two_articles: Path, monkeypatch) -> None:
-    """Rebuilds that leave descriptions behind compact the table (here at once: no slack), and what the next
-    build takes from that index is what a full build makes."""
+    """Rebuilds that leave descriptions behind compact the table (here at once: no slack), the records taken over
+    numbered again, and what the next build takes from that index is what a full build makes."""
     import json
 
     import kg
@@ -439,24 +447,49 @@ def test_a_compacted_entity_table_is_read_back_by_the_next_build(two_articles: P
 
     monkeypatch.setattr(kg.previous, "TABLE_SLACK", -10_000)
     kg.build(two_articles, reasoning=False)
-    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+
+    def relabel(slug: str, old: str, new: str) -> None:
+        facts = two_articles / "articles" / slug / "facts.yaml"
+        facts.write_text(facts.read_text().replace(f"    label: {old}\n", f"    label: {new}\n", 1))
 
     def index() -> dict:
         return json.loads((two_articles / "build" / "current" / "index.json").read_bytes())
 
-    before = len(index()["entities"])
-    facts.write_text(facts.read_text().replace("    label: Radio Free Asia", "    label: RFA", 1))
+    before = index()["entities"]
+    assert [label for ident, _, label in before].index("Radio Free Asia") < len(before) - 1
+    relabel("mini-two", "Radio Free Asia", "RFA")
     kg.build(two_articles, reasoning=False)  # RFA's description with its first label is still mini's
-    facts.write_text(facts.read_text().replace("    label: RFA", "    label: R.F.A.", 1))
-    report = kg.build(two_articles, reasoning=False)  # RFA's description labelled 'RFA' is no one's now
-    assert report.compiled.reused == ["mini"]
+    relabel("mini", "Radio Free Asia", "R.F.A.")
+    report = kg.build(two_articles, reasoning=False)  # and now no one's: mini-two's numbers after it move down
+    assert report.compiled.reused == ["mini-two"]
     table = index()["entities"]
     used = {n for record in index()["articles"].values() for n in record["entities"][::2]}
-    assert used == set(range(len(table))) and len(table) == before + 1  # (RFA twice, one label each)
-    assert sorted(label for ident, _, label in table if ident == "radio-free-asia") == ["R.F.A.", "Radio Free Asia"]
+    assert used == set(range(len(table))) and len(table) == len(before) + 1  # (RFA twice, one label each)
+    assert sorted(label for ident, _, label in table if ident == "radio-free-asia") == ["R.F.A.", "RFA"]
     kept = (built(two_articles, "trig"), report.compiled.warnings)
-    facts.write_text(facts.read_text() + "\n")  # a rebuild that reads the compacted index
+    assert kept[1] and "'RFA'" in kept[1][0]
+    facts = two_articles / "articles" / "mini" / "facts.yaml"
+    facts.write_text(facts.read_text() + "\n")  # a rebuild that takes mini-two from the compacted index
     again = kg.build(two_articles, reasoning=False)
-    assert again.compiled.reused == ["mini"] and (built(two_articles, "trig"), again.compiled.warnings) == kept
+    assert again.compiled.reused == ["mini-two"] and (built(two_articles, "trig"), again.compiled.warnings) == kept
     full = kg.build(two_articles, reasoning=False, full=True)
     assert (built(two_articles, "trig"), full.compiled.warnings) == kept
+
+
+def test_an_articles_sheet_is_shown_inside_its_articles_folder(mini_project: Path, tmp_path: Path) -> None:
+    """A fact sheet is shown as the articles folder names it joined with the article's name: a linked article
+    folder as its link (not where it points), and an articles folder that is the working directory without './'."""
+    import os
+
+    from kg.articles import load_article, shown_in
+    from kg.config import Project
+    from kg.ontology import load_ontology
+
+    assert shown_in(".", "mini", "facts.yaml") == "mini/facts.yaml"
+    assert shown_in("../incoming", "mini") == os.path.join("..", "incoming", "mini")
+    target = tmp_path / "kept" / "linked"
+    shutil.copytree(mini_project / "articles" / "mini", target)
+    (mini_project / "articles" / "linked").symlink_to(target, target_is_directory=True)
+    project = Project(mini_project)
+    sheet = load_article(project, project.articles_dir / "linked", load_ontology(project, NS))
+    assert sheet.shown_as == os.path.join("articles", "linked", "facts.yaml")
