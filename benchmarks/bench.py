@@ -4,8 +4,9 @@
     python benchmarks/bench.py --articles 1000 10000
 
 For each size: full build without and with reasoning (load, mint, emit, SHACL, OWL rules, store, TriG), a
-rebuild without reasoning after one article changes, `kg check`, an incremental rebuild after one article changes, a cold `kg query` of every stored query (the first
-after the build, and again: the answer kept with the build), export to
+rebuild without reasoning after one article changes, `kg check`, an incremental rebuild after one article
+changes, a cold `kg query` of every stored query (the first after the build, and again: the answer kept with the
+build), export to
 Turtle and N-Quads, `kg push` to a fresh local `oxigraph serve` (with the store's triple count checked against the
 build's) and again after one article changes (only what changed is sent), and a build with HermiT on a small corpus (what the rules replace); wall time and peak memory (max RSS
 of the command's process tree) of each. In the same run, three

@@ -96,7 +96,7 @@ class EntityTable:
             return False
         used: set[int] = set()
         for record in records:
-            used.update(number for number in record["entities"][::2] if isinstance(number, int))
+            used.update(record["entities"][::2])  # (rows are [description number, line or place, ...])
         if len(self.table) <= 2 * len(used) + TABLE_SLACK:
             return False
         kept = sorted(used)
