@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from pathlib import Path
 
 import orjson
@@ -23,6 +24,8 @@ IN_STATE = object()
 SOURCES = ("article.txt", "facts.yaml")
 #: Numbers source_stat gives per file: size, mtime (ns), ctime (ns), inode.
 STAT_FIELDS = 4
+#: The compiled rules of the last build, beside the articles' entries (build/cache/rules.pickle).
+RULES = "rules.pickle"
 
 
 def ontology_digest(project: Project) -> str:
@@ -162,6 +165,29 @@ class ArticleCache:
         else:
             write_atomically(data, nquads)
         write_atomically(meta, json.dumps({"key": key, "in_state": nquads is None}).encode())
+
+    def rules(self, key: str):
+        """The compiled rules (kg.rules.Rules) kept under ``key`` (see kg.builder.compiled_rules), or None."""
+        try:
+            head, newline, body = (self.folder.parent / RULES).read_bytes().partition(b"\n")
+            if not newline or head != key.encode():
+                return None
+            from .rules import Rules  # (the class the pickle names: a pickle of anything else is not taken)
+
+            rules = pickle.loads(body)
+        except Exception:  # noqa: BLE001 - a file that does not unpickle (cut short, another Python): made again
+            return None
+        return rules if isinstance(rules, Rules) else None
+
+    def put_rules(self, key: str, rules) -> None:
+        """Keep the compiled rules under ``key`` (one set: the last build's)."""
+        try:
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder.parent / RULES,
+                             [key.encode() + b"\n", pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL)])
+        except OSError:
+            if not self.best_effort:
+                raise
 
     def prune(self, keep: set[str]) -> None:
         """Remove the entries of articles that are gone and entries in an older layout (not the temporary files

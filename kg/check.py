@@ -202,7 +202,7 @@ class _ArticleTriples:
     def __iter__(self):
         first, content = self._passes == 0, self.content
         self._passes += 1
-        for q in ox.parse(ByteChunks(self.compiled.nquads), format=ox.RdfFormat.N_QUADS):
+        for q in ox.parse(ByteChunks(self.compiled.nquads), format=ox.RdfFormat.N_QUADS, lenient=True):
             if first and q.graph_name.value.endswith("/claims"):
                 content.add(q.subject.value)
             yield q.triple

@@ -29,7 +29,6 @@ import hashlib
 import multiprocessing
 import os
 import pickle
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,7 +48,7 @@ __all__ = ["Contribution", "Corpus", "Modular", "State", "STATE", "Unsupported",
 STATE = "reasoning.pickle"
 #: Beside it: each article's contribution, by slug (most builds keep every one: the previous build's file is linked).
 CONTRIBUTIONS = "contributions.pickle"
-STATE_VERSION = 4
+STATE_VERSION = 5
 
 
 class Unsupported(Exception):
@@ -71,6 +70,36 @@ class Contribution:
     own_slice: bytes = b""  # digest of what the rules could use of shared individuals, as the article alone has it
     part: bytes | None = None  # its entailments as the article alone has them: final if the shared model's slice
     #                            for it is the same (then no other article adds anything it could use)
+    digest: str = ""  # the hash of all of the above but part (see _digested): equal contributions, equal digests
+
+
+def _canonical(x) -> str:
+    """A value of a contribution as text that is the same in every process (sets and dicts sorted; string hashes,
+    and so set order, change from one process to the next)."""
+    if isinstance(x, dict):
+        return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}" for k, v in x.items())) + "}"
+    if isinstance(x, (set, frozenset)):
+        return "<" + ",".join(sorted(map(_canonical, x))) + ">"
+    if isinstance(x, (tuple, list)):
+        return "(" + ",".join(map(_canonical, x)) + ")"
+    return f"{type(x).__name__}:{x!r}"
+
+
+def _digested(c: Contribution) -> Contribution:
+    """The contribution with its digest: two contributions with the same digest are equal (but for their part), so a
+    rebuild compares a changed article's contribution with the previous one without reading the previous ones."""
+    text = _canonical((c.why_not, c.types, c.labels, c.values, c.asserted_types, c.asserted_labels, c.neighbours,
+                       c.joins, c.own_slice))
+    return replace(c, digest=hashlib.sha256(text.encode()).hexdigest())
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A previous build's contribution not unpickled (yet): its digest is enough to tell whether an article
+    contributes what it did, and the model made from contributions is kept when every one does (State.real)."""
+
+    digest: str
+    part = None
 
 
 class _Names:
@@ -169,7 +198,7 @@ class Modular:
                 asserted_types, asserted_labels = _load(engine, self.rules.tbox, triples)
                 engine.run()
         except ReasonerError as err:  # the whole-corpus run reports it
-            return Contribution(str(err), {}, {}, {}, {}, {}, frozenset())
+            return _digested(Contribution(str(err), {}, {}, {}, {}, {}, frozenset()))
         joins = self._joins(engine, local)
         why = self._why_not(engine, local)
         if content:
@@ -187,13 +216,13 @@ class Modular:
             out.setdefault(a, {})[b] = ls
         own_slice = self._slice_digest(*self._slice(neighbours, joins, out), engine)
         part = None if why else self._part(engine, asserted_types, asserted_labels, local, claimed)
-        return Contribution(
+        return _digested(Contribution(
             why, types, labels, values,
             {x: tuple(sorted(names.stable(set(cs) - set(base_types.get(x, ()))))) for x, cs in asserted_types.items()
              if not local(x) and not set(cs) <= set(base_types.get(x, ()))},
             {k: tuple(sorted(set(v) - set(base_labels.get(k, ())))) for k, v in asserted_labels.items()
              if not local(k[0]) and not local(k[1]) and not set(v) <= set(base_labels.get(k, ()))}, neighbours, joins,
-            own_slice, part)
+            own_slice, part))
 
     def _part(self, engine, asserted_types: dict, asserted_labels: dict, local, claimed: set[str]) -> bytes:
         """The entailments that touch the article's own individuals, from a saturated engine, as N-Quads."""
@@ -451,8 +480,10 @@ class State:
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
     _region: SegmentedFile | None = field(default=None, repr=False, compare=False)  # nquads/, when loaded
     _views: dict = field(default_factory=dict, repr=False, compare=False)  # slug -> its part's view, once made
-    #: where the contributions were loaded from, and them (slug -> contribution), when loaded
-    _loaded: tuple[Path, dict] | None = field(default=None, repr=False, compare=False)
+    #: the state's contributions.pickle as it was saved, and its hash (State.load checks it against the file)
+    contributions_digest: str = ""
+    #: where the contributions were loaded from, the file's bytes, and them (slug -> contribution) once unpickled
+    _loaded: _Contributions | None = field(default=None, repr=False, compare=False)
 
     def save(self, folder: Path, placed: dict[str, tuple[int, bytes]] | None = None) -> None:
         """Write the state into a build's folder. ``placed``: where the build's nquads/ holds each part of the
@@ -465,24 +496,42 @@ class State:
             same = where is not None and len(data) and (where[1] is data or where[1] == data)  # memoryviews of the
             return (where[0], len(data)) if same else bytes(data)  # same map compare byte by byte: 0.15 s at 10k
 
-        articles = {slug: (kept[0], None, part(slug, self.part(slug)), kept[3]) for slug, kept in self.articles.items()}
-        state = replace(self, articles=articles, shared=part("", self.shared), _region=None, _views={}, _loaded=None)
-        contributions = {slug: kept[1] for slug, kept in self.articles.items()}
-        if not self._same_contributions(contributions):
-            (folder / CONTRIBUTIONS).write_bytes(pickle.dumps(contributions, protocol=pickle.HIGHEST_PROTOCOL))
-        else:  # every one as the state it came from has it: that file, linked (copied where links fail)
+        # (each article's contribution is kept as its digest here, the contributions themselves in their own file)
+        articles = {slug: (kept[0], kept[1].digest, part(slug, self.part(slug)), kept[3])
+                    for slug, kept in self.articles.items()}
+        loaded = self._loaded
+        if loaded is not None and self._same_contributions():
+            # every one as the state it came from has it: that file, linked (copied where links fail)
+            digest = loaded.digest
             try:
-                os.link(self._loaded[0] / CONTRIBUTIONS, folder / CONTRIBUTIONS)
+                os.link(loaded.folder / CONTRIBUTIONS, folder / CONTRIBUTIONS)
             except OSError:
-                shutil.copyfile(self._loaded[0] / CONTRIBUTIONS, folder / CONTRIBUTIONS)
+                (folder / CONTRIBUTIONS).write_bytes(loaded.data)
+        else:
+            contributions = {slug: self.real(slug) for slug in self.articles}
+            data = pickle.dumps(contributions, protocol=pickle.HIGHEST_PROTOCOL)
+            digest = hashlib.sha256(data).hexdigest()
+            (folder / CONTRIBUTIONS).write_bytes(data)
+        state = replace(self, articles=articles, shared=part("", self.shared), contributions_digest=digest,
+                        _region=None, _views={}, _loaded=None)
         (folder / STATE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def _same_contributions(self, contributions: dict) -> bool:
-        """Whether these are the very contributions the state was loaded with (the same objects, by slug)."""
-        if self._loaded is None or contributions.keys() != self._loaded[1].keys():
+    def _same_contributions(self) -> bool:
+        """Whether every article contributes what the state this one came from has in its file (the same articles,
+        each contribution that very one or one with its digest)."""
+        kept = self._loaded.kept
+        if self.articles.keys() != kept.keys():
             return False
-        loaded = self._loaded[1]
-        return all(c is loaded[slug] for slug, c in contributions.items())
+        return all(entry[1] is kept[slug] or entry[1].digest == kept[slug].digest
+                   for slug, entry in self.articles.items())
+
+    def real(self, slug: str) -> Contribution:
+        """The article's contribution itself, unpickled from the state's file the first time one is asked for that
+        only its digest stood for (a rebuild whose changes leave the shared model as it was never reads them)."""
+        contribution = self.articles[slug][1]
+        if isinstance(contribution, _Kept):
+            return self._loaded.contributions()[slug]
+        return contribution
 
     def parts(self) -> dict[str, bytes]:
         """The entailments as :func:`layout` splits them."""
@@ -502,18 +551,20 @@ class State:
     @classmethod
     def load(cls, folder: Path, key: str) -> State | None:
         """The state a build kept in its folder, its parts read back from its nquads/; None if it is missing,
-        damaged, made for other rules, or its nquads/ does not hold what it points at."""
+        damaged, made for other rules, or its nquads/ or contributions do not hold what it points at. The
+        contributions are read (the file whose hash the state recorded) but unpickled only when one is needed."""
         try:
             with paused_gc():
                 state = pickle.loads((folder / STATE).read_bytes())
                 if not isinstance(state, State) or state.key != key:
                     return None
-                contributions = pickle.loads((folder / CONTRIBUTIONS).read_bytes())
-                if not isinstance(contributions, dict) or contributions.keys() != state.articles.keys():
+                data = (folder / CONTRIBUTIONS).read_bytes()
+                if hashlib.sha256(data).hexdigest() != state.contributions_digest:
                     return None
-                state.articles = {slug: (kept[0], contributions[slug], kept[2], kept[3])
-                                  for slug, kept in state.articles.items()}
-                state._loaded = (folder, contributions)
+                kept = {slug: _Kept(entry[1]) for slug, entry in state.articles.items()}
+                state.articles = {slug: (entry[0], kept[slug], entry[2], entry[3])
+                                  for slug, entry in state.articles.items()}
+                state._loaded = _Contributions(folder, data, state.contributions_digest, kept)
                 places = [p for p in [state.shared, *(kept[2] for kept in state.articles.values())]
                           if isinstance(p, tuple)]
                 if not places:
@@ -530,10 +581,32 @@ class State:
         return state
 
 
+@dataclass
+class _Contributions:
+    """The contributions a state was loaded with: their file's bytes, unpickled the first time one is needed."""
+
+    folder: Path
+    data: bytes
+    digest: str  # of data
+    kept: dict[str, _Kept]  # what stood for each when the state was loaded
+    _unpickled: dict | None = None
+
+    def contributions(self) -> dict[str, Contribution]:
+        if self._unpickled is None:
+            with paused_gc():
+                contributions = pickle.loads(self.data)
+            if not isinstance(contributions, dict) or contributions.keys() != self.kept.keys() or any(
+                    c.digest != self.kept[slug].digest for slug, c in contributions.items()):
+                raise ReasonerError(f"{self.folder / CONTRIBUTIONS} does not hold what its build's reasoning "
+                                    "state recorded; run 'kg build --full'")
+            self._unpickled = contributions
+        return self._unpickled
+
+
 # -- a corpus: the whole-corpus run recorded, or a rebuild per article ---------------------------------------------
 
 def _parse(data) -> list[ox.Quad]:
-    return list(ox.parse(bytes(data), format=ox.RdfFormat.N_QUADS)) if len(data) else []
+    return list(ox.parse(bytes(data), format=ox.RdfFormat.N_QUADS, lenient=True)) if len(data) else []
 
 
 def _serialize(quads: list[ox.Quad]) -> bytes:
@@ -571,6 +644,9 @@ class Corpus:
             if kept is not None:
                 return kept
             self.model_kept = False
+        if self.previous is not None:  # the model is made of every contribution: those kept by digest are read now
+            self.contributions = {slug: self.previous.real(slug) if isinstance(c, _Kept) else c
+                                  for slug, c in self.contributions.items()}
         model = m.shared_model(self.contributions)
         digests = model.digests()
         changed = previous is not None and digests != previous.digests
@@ -672,9 +748,10 @@ class Corpus:
                      _loaded=self.previous._loaded if self.previous is not None else None)
 
 
-def _same_contribution(contribution: Contribution, kept: Contribution) -> bool:
-    """Whether an article contributes what a kept state has of it (kept contributions lack their part)."""
-    return contribution is kept or replace(contribution, part=None) == kept
+def _same_contribution(contribution: Contribution | _Kept, kept: Contribution | _Kept) -> bool:
+    """Whether an article contributes what a kept state has of it (by digest: kept contributions lack their part,
+    and may not have been unpickled)."""
+    return contribution is kept or bool(contribution.digest) and contribution.digest == kept.digest
 
 
 def _interned(c: Contribution, pool: dict) -> Contribution:

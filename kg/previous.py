@@ -236,9 +236,10 @@ def update_store(previous: PreviousBuild, target: Path, *, drop_graphs: Iterable
         for graph in drop_graphs:
             store.remove_graph(ox.NamedNode(graph))
         before, after = set(base_before.splitlines()), set(base_after.splitlines())
-        for quad in ox.parse(b"\n".join(before - after), format=ox.RdfFormat.N_QUADS):
+        for quad in ox.parse(b"\n".join(before - after), format=ox.RdfFormat.N_QUADS, lenient=True):
             store.remove(quad)
-        store.extend(ox.parse(b"\n".join(after - before), format=ox.RdfFormat.N_QUADS))  # blank-node labels kept
+        store.extend(ox.parse(b"\n".join(after - before), format=ox.RdfFormat.N_QUADS,  # blank-node labels kept
+                              lenient=True))
         load_nquads(store, load, bulk=False)
         store.flush()
     finally:

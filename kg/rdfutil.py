@@ -111,7 +111,7 @@ def trig_blocks_of_nquads(data: bytes, prefixes: dict[str, str]) -> dict[str, by
 
 
 def _block(lines: list[bytes], prefixes: dict[str, str]) -> bytes:
-    ordered = ox.parse(b"\n".join(sorted(set(lines))), format=ox.RdfFormat.N_QUADS)
+    ordered = ox.parse(b"\n".join(sorted(set(lines))), format=ox.RdfFormat.N_QUADS, lenient=True)
     return _without_prefixes(ox.serialize(ordered, format=ox.RdfFormat.TRIG, prefixes=prefixes))
 
 
@@ -122,8 +122,8 @@ def turtle_block(triples: Iterable[bytes], prefixes: dict[str, str]) -> bytes:
     if not ordered:
         return b""
     ordered.append(b"")
-    text = ox.serialize(ox.parse(b" .\n".join(ordered), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE,
-                        prefixes=prefixes)
+    text = ox.serialize(ox.parse(b" .\n".join(ordered), format=ox.RdfFormat.N_TRIPLES, lenient=True),
+                        format=ox.RdfFormat.TURTLE, prefixes=prefixes)
     return _without_prefixes(text)
 
 

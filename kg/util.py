@@ -176,7 +176,11 @@ def load_nquads(store, chunks: Iterable, *, bulk: bool) -> None:
     """Load N-Quads (byte chunks, each whole lines) into a pyoxigraph store, in groups of about LOAD_BYTES, each
     joined first: Oxigraph reads a Python stream holding the GIL for every read, and a build's main thread is
     busy meanwhile (150 MB read as a stream against a thread busy in Python: 394 s instead of 12 s joined).
-    ``bulk``: with the bulk loader (a fresh store), else in transactions."""
+    ``bulk``: with the bulk loader (a fresh store), else in transactions.
+
+    Parsed leniently (IRIs not validated again), as everywhere kg parses the N-Quads it wrote itself: they are
+    pyoxigraph's serialization of terms that were validated when they were made (a bad IRI in a fact sheet is an
+    error when its article is compiled), and validating each IRI again was half of parsing them."""
     import pyoxigraph as ox
 
     group: list = []
@@ -185,9 +189,9 @@ def load_nquads(store, chunks: Iterable, *, bulk: bool) -> None:
         if group and (chunk is None or size + len(chunk) > LOAD_BYTES):
             data = b"".join(group)
             if bulk:
-                store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+                store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
             else:
-                store.load(data, format=ox.RdfFormat.N_QUADS)
+                store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
             group, size = [], 0
         if chunk is not None:
             group.append(as_bytes(chunk))

@@ -176,3 +176,89 @@ def test_an_ontology_change_reaches_the_store_when_no_article_changes(mini_proje
     quads = set(ox.parse(outputs(mini_project)["nquads"], format=ox.RdfFormat.N_QUADS))
     assert any("please" in q.object.value for q in quads)
     assert set(store) == quads
+
+
+def test_contributions_are_unpickled_only_when_the_shared_model_is_made_again(tmp_path: Path, monkeypatch) -> None:
+    """A rebuild compares a changed article's contribution with the previous one by digest: when the article says of
+    shared individuals what it said before, the previous build's contributions are never unpickled (their file is
+    linked); when it says something else, they are, once. A contributions file that is not the one the state
+    recorded makes the state unusable: every article is reasoned over again, to the same graph."""
+    import kg
+    from kg import modular
+
+    unpickled = []
+    real = modular._Contributions.contributions
+
+    def counted(self):
+        if self._unpickled is None:
+            unpickled.append(self.folder)
+        return real(self)
+
+    monkeypatch.setattr(modular._Contributions, "contributions", counted)
+    project = generate(tmp_path / "corpus", articles=6, seed=11, template=ROOT)
+    articles, current = project / "articles", project / "build" / "current"
+    kg.build(project)
+    for name in ("facts.yaml", "article.txt"):
+        edit(articles / "synthetic-00001" / name, "border controls tightened again", "border controls tightened", -1)
+    step = kg.build(project).to_dict()["reasoning"]
+    assert step == {"per_article": True, "reasoned": 1, "with_model": 0, "shared_model": "kept"}
+    assert unpickled == []
+
+    facts = articles / "synthetic-00002" / "facts.yaml"
+    text = facts.read_text()
+    town = text.split("type: Settlement", 1)[0].rsplit("- id: ", 1)[1].split()[0]
+    region = text.split(f"id: {town}", 1)[1].split("locatedIn: ", 1)[1].split()[0]
+    edit(facts, f"locatedIn: {region}", "locatedIn: north-korea")
+    step = kg.build(project).to_dict()["reasoning"]
+    assert step["shared_model"] == "made" and len(unpickled) == 1
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+
+    data = (current / "contributions.pickle").read_bytes()
+    (current / "contributions.pickle").unlink()  # (not written in place: the file may be linked from another build)
+    (current / "contributions.pickle").write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])
+    for name in ("facts.yaml", "article.txt"):
+        edit(articles / "synthetic-00001" / name, "border controls tightened", "border controls tightened again", -1)
+    assert kg.build(project).to_dict()["reasoning"]["reasoned"] == 6
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+
+
+def test_a_rebuild_takes_the_rules_the_last_build_compiled(tmp_path: Path, monkeypatch) -> None:
+    """The rules are compiled by a build and unpickled by the next one with the same code and ontology files; --full,
+    an ontology change and a rules file that does not unpickle compile them again, and the graph is the same as a
+    whole-corpus run's every time."""
+    import kg
+    from kg import rules
+
+    compiled = []
+    real = rules.Rules.__init__
+
+    def counted(self, *args, **kwargs):
+        compiled.append(1)
+        real(self, *args, **kwargs)
+
+    def compiles(**flags) -> int:
+        """How many times one build of the project compiled the rules."""
+        compiled.clear()
+        kg.build(project, **flags)
+        return len(compiled)
+
+    def toggle(old: str, new: str) -> None:
+        for name in ("article.txt", "facts.yaml"):
+            edit(project / "articles" / "synthetic-00001" / name, old, new, -1)
+
+    monkeypatch.setattr(rules.Rules, "__init__", counted)
+    project = generate(tmp_path / "corpus", articles=4, seed=5, template=ROOT)
+    kept = project / "build" / "cache" / "rules.pickle"
+    assert compiles() == 1 and kept.is_file()
+    toggle("border controls tightened again", "border controls tightened")
+    assert compiles() == 0
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+
+    assert compiles(full=True) == 1
+    kept.write_bytes(kept.read_bytes()[:-100])
+    toggle("border controls tightened", "border controls tightened again")
+    assert compiles() == 1
+    with (project / "ontology" / "kg.ttl").open("a") as ontology:
+        ontology.write("\n# a comment: the same rules, other files\n")
+    assert compiles() == 1 and compiles() == 0
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
