@@ -262,3 +262,28 @@ def test_a_rebuild_takes_the_rules_the_last_build_compiled(tmp_path: Path, monke
         ontology.write("\n# a comment: the same rules, other files\n")
     assert compiles() == 1 and compiles() == 0
     assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+
+
+def test_a_build_with_reasoning_after_one_without_reasons_over_each_article_in_workers(tmp_path: Path,
+                                                                                        monkeypatch) -> None:
+    """Articles taken from a build made without reasoning have no contribution: the next build with reasoning makes
+    them all, in worker processes (in batches), and its graph is a whole-corpus run's."""
+    import kg
+    from kg import modular
+
+    batches = []
+    real = modular.Corpus._in_workers
+
+    def counted(self, work, slugs, jobs, model=None):
+        batches.append((work.__name__, len(slugs), jobs))
+        return real(self, work, slugs, jobs, model)
+
+    monkeypatch.setattr(modular.Corpus, "_in_workers", counted)
+    monkeypatch.setenv("KG_JOBS", "2")
+    project = generate(tmp_path / "corpus", articles=24, seed=3, template=ROOT)
+    kg.build(project, reasoning=False)
+    assert batches == []
+    step = kg.build(project).to_dict()
+    assert step["rebuilt"] == [] and step["reasoning"]["per_article"] is True
+    assert step["reasoning"]["reasoned"] == 24 and ("_contribution_batch", 24, 2) in batches
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
