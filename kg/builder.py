@@ -20,7 +20,7 @@ import orjson
 import pyoxigraph as ox
 
 from .answers import carry_answers
-from .articles import ArticleOutput, ArticleSummary, compile_articles, load_article, output_prefixes, shown_in
+from .articles import ArticleOutput, ArticleSummary, compile_articles, jobs, load_article, output_prefixes, shown_in
 from .cache import IN_STATE, ArticleCache, content_digest, fingerprint, ontology_digest, source_stat
 from .config import Namespaces, Project, namespaces
 from .errors import BuildError, ChangedMeanwhile, CheckError, InputError
@@ -57,6 +57,9 @@ def builder_key() -> str:
     return f"{BUILDER_VERSION}+{code_digest(('builder', 'reason_worker'), _BUILD_LIBRARIES)[:24]}"
 #: How the kept entailments are laid out (kg.modular.layout): part of the key they are kept under.
 INFERRED_LAYOUT = "layout-2"
+#: The most groups of N-Quads a fresh store is bulk-loaded with at once (one per core, up to this; see
+#: kg.util.load_nquads: measured with two, on two cores).
+LOAD_THREADS = 2
 
 
 @dataclass
@@ -696,8 +699,8 @@ def _write_store(compiled: Compiled, target: Path) -> None:
                              "same_quads": False}
     store = ox.Store(str(target))
     store.bulk_extend(compiled.base)  # as quads: the blank nodes keep their labels
-    store.bulk_load(compiled.inferred_nquads, format=ox.RdfFormat.N_QUADS)  # no blank nodes
-    load_nquads(store, compiled.nquads, bulk=True)
+    store.bulk_load(compiled.inferred_nquads, format=ox.RdfFormat.N_QUADS, lenient=True)  # no blank nodes
+    load_nquads(store, compiled.nquads, bulk=True, threads=min(LOAD_THREADS, jobs()))
     store.flush()
     # what bulk loading in parts leaves (overlapping files) is merged once: lookups, so queries, get 2-3x faster
     store.optimize()
