@@ -57,8 +57,8 @@ def builder_key() -> str:
     return f"{BUILDER_VERSION}+{code_digest(('builder', 'reason_worker'), _BUILD_LIBRARIES)[:24]}"
 #: How the kept entailments are laid out (kg.modular.layout): part of the key they are kept under.
 INFERRED_LAYOUT = "layout-2"
-#: The most groups of N-Quads a fresh store is bulk-loaded with at once (one per core, up to this; see
-#: kg.util.load_nquads: measured with two, on two cores).
+#: The most groups of N-Quads a fresh store is bulk-loaded with at once (one per worker, see kg.articles.jobs, up to
+#: this; see kg.util.load_nquads: measured with two, on two cores).
 LOAD_THREADS = 2
 
 
@@ -269,7 +269,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     order). ``validate``: run the SHACL shapes on the freshly loaded articles as they are compiled. ``cache``:
     where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged; an unchanged
     article is taken from the ``previous`` build's own files first (one read for all of them).
-    ``per_article_reasoning``: compile the rules now, and let each freshly compiled article's contribution to the
+    ``per_article_reasoning``: compile the rules now (or take them from the cache), and let each freshly compiled article's contribution to the
     shared individuals be reasoned over as it is compiled (kg.modular). ``stats``: the article folders and the stat
     of their files (:func:`sources_stat`) as another process finds them meanwhile; ``started_ns``: when the build
     started (files touched in the moments before it are hashed again by the next one), by default now."""
@@ -284,7 +284,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     if per_article_reasoning:
         from .modular import Modular
 
-        rules = compiled_rules(sources, cache, f"{builder} {digest}", reuse=reuse)
+        rules = compiled_rules(sources, cache, f"{builder} {ns.base} {digest}", reuse=reuse)
         compiled.modular = Modular(rules, ns.ids, ns.inferred_graph)
     names, stated = stats.result() if stats is not None else (article_names(project), None)
     slots: list[ArticleOutput | None] = []
@@ -337,8 +337,8 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
 
 
 def compiled_rules(sources: OntologySources, cache: ArticleCache | None, key: str, *, reuse: bool = True) -> Rules:
-    """The ontology's rules (kg.rules), as the last build compiled them when ``key`` (the builder's code and the
-    ontology files' hash) is the same: unpickling them takes a fifth of compiling them (~15 of ~80 ms), which every
+    """The ontology's rules (kg.rules), as the last build compiled them when ``key`` (the builder's code, the base
+    IRI the ontology is rebased to and the ontology files' hash) is the same: unpickling them takes a fifth of compiling them (~15 of ~80 ms), which every
     rebuild paid. ``reuse=False`` (--full): compiled again, and kept."""
     from .rules import compile_rules
 

@@ -70,7 +70,7 @@ class Contribution:
     own_slice: bytes = b""  # digest of what the rules could use of shared individuals, as the article alone has it
     part: bytes | None = None  # its entailments as the article alone has them: final if the shared model's slice
     #                            for it is the same (then no other article adds anything it could use)
-    digest: str = ""  # the hash of all of the above but part (see _digested): equal contributions, equal digests
+    digest: str = ""  # the hash of all of the above but part (see _digested): equal digests, equal contributions
 
 
 def _canonical(x) -> str:
@@ -96,7 +96,8 @@ def _digested(c: Contribution) -> Contribution:
 @dataclass(frozen=True)
 class _Kept:
     """A previous build's contribution not unpickled (yet): its digest is enough to tell whether an article
-    contributes what it did, and the model made from contributions is kept when every one does (State.real)."""
+    contributes what it did (Corpus._same_model keeps the shared model when every one does); State.real gives the
+    contribution itself."""
 
     digest: str
     part = None
@@ -474,7 +475,8 @@ class SharedModel:
 @dataclass
 class State:
     key: str
-    articles: dict  # slug -> (fingerprint, Contribution, its entailments as N-Quads, digest of its slice of the model)
+    articles: dict  # slug -> (fingerprint, Contribution or _Kept (saved: its digest), its entailments as N-Quads,
+    #                  digest of its slice of the model)
     digests: dict  # shared individual -> digest of the model's facts about it
     note: str = ""  # why this build reasoned over the whole corpus at once ("" when it reasoned per article)
     shared: bytes = b""  # the entailments between shared individuals, as N-Quads
@@ -551,8 +553,8 @@ class State:
     @classmethod
     def load(cls, folder: Path, key: str) -> State | None:
         """The state a build kept in its folder, its parts read back from its nquads/; None if it is missing,
-        damaged, made for other rules, or its nquads/ or contributions do not hold what it points at. The
-        contributions are read (the file whose hash the state recorded) but unpickled only when one is needed."""
+        damaged, made for other rules, or its nquads/ does not hold what it points at or its contributions file is
+        not the one it was saved with (by hash). The contributions are read but unpickled only when one is needed."""
         try:
             with paused_gc():
                 state = pickle.loads((folder / STATE).read_bytes())
@@ -623,7 +625,7 @@ class Corpus:
         self.model_kept = False  # whether the shared model was the previous state's (not made again)
         self.fingerprints = {slug: print_ for slug, print_, _, _ in articles}
         self.nquads = {slug: data for slug, _, data, _ in articles}
-        self.contributions: dict[str, Contribution] = {}
+        self.contributions: dict[str, Contribution | _Kept | None] = {}  # (None: made by reason, see _contribute)
         self._missing: list[str] = []  # the articles whose contribution neither their compiling nor the state gave
         for slug, print_, data, contribution in articles:
             kept = previous.articles.get(slug) if previous else None

@@ -223,9 +223,9 @@ def test_contributions_are_unpickled_only_when_the_shared_model_is_made_again(tm
 
 
 def test_a_rebuild_takes_the_rules_the_last_build_compiled(tmp_path: Path, monkeypatch) -> None:
-    """The rules are compiled by a build and unpickled by the next one with the same code and ontology files; --full,
-    an ontology change and a rules file that does not unpickle compile them again, and the graph is the same as a
-    whole-corpus run's every time."""
+    """The rules are compiled by a build and unpickled by the next one with the same code, ontology files and base
+    IRI; --full, an ontology change, another base IRI and a rules file that does not unpickle compile them again,
+    and the graph is the same as a whole-corpus run's every time."""
     import kg
     from kg import rules
 
@@ -262,6 +262,10 @@ def test_a_rebuild_takes_the_rules_the_last_build_compiled(tmp_path: Path, monke
         ontology.write("\n# a comment: the same rules, other files\n")
     assert compiles() == 1 and compiles() == 0
     assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+    monkeypatch.setenv("KG_BASE_IRI", "https://example.org/kg/")  # the ontology rebased: other IRIs, other rules
+    assert compiles() == 1
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+    assert b"https://example.org/kg/" in outputs(project)["nquads"]
 
 
 def test_a_build_with_reasoning_after_one_without_reasons_over_each_article_in_workers(tmp_path: Path,
