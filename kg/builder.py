@@ -269,10 +269,11 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
     order). ``validate``: run the SHACL shapes on the freshly loaded articles as they are compiled. ``cache``:
     where compiled articles are kept, and (``reuse``) taken from when their inputs are unchanged; an unchanged
     article is taken from the ``previous`` build's own files first (one read for all of them).
-    ``per_article_reasoning``: compile the rules now (or take them from the cache), and let each freshly compiled article's contribution to the
-    shared individuals be reasoned over as it is compiled (kg.modular). ``stats``: the article folders and the stat
-    of their files (:func:`sources_stat`) as another process finds them meanwhile; ``started_ns``: when the build
-    started (files touched in the moments before it are hashed again by the next one), by default now."""
+    ``per_article_reasoning``: compile the rules now (or take them from the cache), and let each freshly compiled
+    article's contribution to the shared individuals be reasoned over as it is compiled (kg.modular). ``stats``:
+    the article folders and the stat of their files (:func:`sources_stat`) as another process finds them meanwhile;
+    ``started_ns``: when the build started (files touched in the moments before it are hashed again by the next
+    one), by default now."""
     ns = ns or namespaces()
     sources = load_ontology(project, ns)
     base = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(ns.ontology_graph)) for t in sources.ontology]
@@ -338,8 +339,8 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
 
 def compiled_rules(sources: OntologySources, cache: ArticleCache | None, key: str, *, reuse: bool = True) -> Rules:
     """The ontology's rules (kg.rules), as the last build compiled them when ``key`` (the builder's code, the base
-    IRI the ontology is rebased to and the ontology files' hash) is the same: unpickling them takes a fifth of compiling them (~15 of ~80 ms), which every
-    rebuild paid. ``reuse=False`` (--full): compiled again, and kept."""
+    IRI the ontology is rebased to and the ontology files' hash) is the same: unpickling them takes a fifth of
+    compiling them (~15 of ~80 ms), which every rebuild paid. ``reuse=False`` (--full): compiled again, and kept."""
     from .rules import compile_rules
 
     rules = cache.rules(key) if cache is not None and reuse else None
