@@ -299,8 +299,8 @@ def rebuild_phases(project: Path) -> None:
 QUERY_PARAMS = {"claims-by-source": {"source": "radio-free-asia"}, "entity": {"entity": "north-korea"},
                 "evidence": {"item": "https://w3id.org/kgnews/id/synthetic-00001/threat-1"}}
 
-#: Warm queries: in one process, with the build's store open, each stored query (argv[2:]: name, then its parameters
-#: as JSON) evaluated and printed as CSV WARM_RUNS times through kg's own API (kg.query.run_local, as kg query runs
+#: Warm queries: in one process, with the build's store open (argv[1]: the project), each stored query (argv[2]: a
+#: JSON object of query names and their parameters) evaluated and printed as CSV WARM_RUNS times through kg's own API (kg.query.run_local, as kg query runs
 #: it, without the answers kept with the build); prints each query's name, the seconds of its fastest run after the
 #: first and its rows.
 WARM_RUNS = 3

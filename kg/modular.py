@@ -100,7 +100,6 @@ class _Kept:
     contribution itself."""
 
     digest: str
-    part = None
 
 
 class _Names:
@@ -524,8 +523,7 @@ class State:
         kept = self._loaded.kept
         if self.articles.keys() != kept.keys():
             return False
-        return all(entry[1] is kept[slug] or entry[1].digest == kept[slug].digest
-                   for slug, entry in self.articles.items())
+        return all(_same_contribution(entry[1], kept[slug]) for slug, entry in self.articles.items())
 
     def real(self, slug: str) -> Contribution:
         """The article's contribution itself, unpickled from the state's file the first time one is asked for that

@@ -203,13 +203,10 @@ def load_nquads(store, chunks: Iterable, *, bulk: bool, threads: int = 1) -> Non
                 group.append(as_bytes(chunk))
                 size += len(chunk)
 
-    if not bulk:
-        for data in groups():
-            store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
-        return
+    load = store.bulk_load if bulk else store.load
     if threads == 1:
         for data in groups():
-            store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+            load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -219,7 +216,7 @@ def load_nquads(store, chunks: Iterable, *, bulk: bool, threads: int = 1) -> Non
         for data in groups():
             if len(loading) >= threads:  # (at most ``threads`` groups held at once, and the one being joined)
                 loading.popleft().result()
-            loading.append(pool.submit(store.bulk_load, data, format=ox.RdfFormat.N_QUADS, lenient=True))
+            loading.append(pool.submit(load, data, format=ox.RdfFormat.N_QUADS, lenient=True))
         for future in loading:
             future.result()
 
