@@ -52,14 +52,15 @@ def one_round(project: Project, names: list[str]) -> dict[str, float]:
         terms = emit_terms(sheet, ns)
         quads = [ox.Quad(*t) for t in terms]
         emitted = clock()
-        trig_blocks_of_nquads(ox.serialize(quads, format=ox.RdfFormat.N_QUADS), prefixes)
+        nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+        trig_blocks_of_nquads(nquads, prefixes)
         written = clock()
         data = validator.index(t[:3] for t in terms)
         indexed = clock()
         _, pending = validator.shape_results(data)
         shaped = clock()
         if pending:
-            validator._run_sparql(pending, data)
+            validator._run_sparql(pending, data, nquads)
         checked = clock()
         modular.contribution(name, terms)
         reasoned = clock()

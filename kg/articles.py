@@ -201,7 +201,8 @@ def _validate(ctx: _Context, output: ArticleOutput, terms: list[tuple]) -> None:
     other articles say, so a rebuild of one article reports what a full build reports."""
     from .check import problems_of
 
-    output.problems = problems_of(ctx.validator.validate(t[:3] for t in terms), output.origins, ctx.ns)
+    output.problems = problems_of(ctx.validator.validate((t[:3] for t in terms), output.nquads), output.origins,
+                                  ctx.ns)
     output.validated = True
 
 

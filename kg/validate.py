@@ -183,6 +183,10 @@ class _Schema:
         self._classes = _closure(sub_class)
         self._props = _closure(sub_prop)
         self._prop_cache: dict[str, tuple] = {}
+        #: the properties the shapes read values of (paths, targets by property, sh:lessThan): the only ones the data's
+        #: indexes by node and property need (None: all). Set by the Validator once its shapes are compiled.
+        self.read: frozenset[str] | None = None
+        self._indexed: dict[str, tuple] = {}
         self._class_ranges: dict[str, frozenset[str]] = {}
 
     def class_ranges(self, prop: str) -> frozenset[str]:
@@ -205,6 +209,18 @@ class _Schema:
             domains = frozenset(c for q in supers for d in self.domains.get(q, ()) for c in self.superclasses(d))
             ranges = frozenset(c for q in supers for r in self.ranges.get(q, ()) for c in self.superclasses(r))
             hit = self._prop_cache[prop] = (tuple(ox.NamedNode(q) for q in sorted(supers)), domains, ranges)
+        return hit
+
+    def indexed(self, prop: str) -> tuple[tuple[ox.NamedNode, ...], frozenset[str], frozenset[str]]:
+        """:meth:`property`, its superproperties narrowed to those the shapes read: what indexing a triple of it
+        takes (the evidence spans' offsets and quotes, a third of an article's triples, are read by the SPARQL-based
+        constraint alone, which has its own index)."""
+        hit = self._indexed.get(prop)
+        if hit is None:
+            supers, domains, ranges = self.property(prop)
+            read = self.read
+            hit = self._indexed[prop] = (supers if read is None else tuple(q for q in supers if q.value in read),
+                                         domains, ranges)
         return hit
 
 
@@ -236,7 +252,7 @@ def _index(triples: Iterable[ox.Triple], schema: _Schema, base: _Data | None = N
         if pv == type_iri and isinstance(o, ox.NamedNode):
             types[s].update(schema.superclasses(o.value))
             continue
-        supers, domains, ranges = schema.property(pv)
+        supers, domains, ranges = schema.indexed(pv)
         for q in supers:
             out[s][q].add(o)
             into[o][q].add(s)
@@ -341,6 +357,25 @@ class Validator:
         roots = {t.subject for t in shapes if t.predicate.value == _TYPE and t.object.value == SH + "NodeShape"}
         roots |= {t.subject for t in shapes if t.predicate.value in _TARGETS}
         self.roots = [self._shape(node) for node in sorted(roots, key=str)]
+        self.schema.read = self._read()
+
+    def _read(self) -> frozenset[str]:
+        """The properties whose values any compiled shape reads from the data's indexes (rdf:type always)."""
+        read = {_TYPE}
+
+        def path(p: _Path | None) -> None:
+            if p is not None:
+                if p.iri is not None:
+                    read.add(p.iri.value)
+                for alternative in p.alternatives:
+                    path(alternative)
+
+        for shape in self._compiled.values():
+            path(shape.path)
+            read.update(value.value for kind, value in shape.targets
+                        if kind in (SH + "targetSubjectsOf", SH + "targetObjectsOf"))
+            read.update(param.value for name, param in shape.constraints if name in ("lessThan", "lessThanOrEquals"))
+        return frozenset(read)
 
     # -- compiling
     def _prefixes(self, shapes: list[ox.Triple]) -> str:
@@ -418,13 +453,15 @@ class Validator:
         return value
 
     # -- validating
-    def validate(self, triples: Iterable[ox.Triple | ox.Quad | tuple]) -> list[ShaclResult]:
+    def validate(self, triples: Iterable[ox.Triple | ox.Quad | tuple], nquads: bytes | None = None) -> list[ShaclResult]:
         """Validate a data graph (the ontology is read with it, as pyshacl's ont_graph is mixed in): its triples
-        as ox.Triple (or ox.Quad, whose graph is not read) or (subject, predicate, object) tuples of terms."""
+        as ox.Triple (or ox.Quad, whose graph is not read) or (subject, predicate, object) tuples of terms.
+        ``nquads``: the same triples as N-Quads lines, each in a named graph (an article's, as kg serialized them),
+        when the caller has them: the SPARQL-based constraints' store is loaded from them."""
         data = self.index(triples)
         results, sparql = self.shape_results(data)
         if sparql:
-            results += self._run_sparql(sparql, data)
+            results += self._run_sparql(sparql, data, nquads)
         return results
 
     # the steps of validate, each alone (benchmarks/stages.py times them)
@@ -523,8 +560,9 @@ class Validator:
                 return found
         return found
 
-    def _run_sparql(self, pending: list, data: _Data) -> list[ShaclResult]:
-        """Run the SPARQL-based constraints on a store holding what their queries can match."""
+    def _run_sparql(self, pending: list, data: _Data, nquads: bytes | None = None) -> list[ShaclResult]:
+        """Run the SPARQL-based constraints on a store holding what their queries can match (``nquads``: the data
+        as N-Quads lines in named graphs, see validate)."""
         wanted: set[str] | None = set()
         self._sparql_runs += 1
         for constraint in {id(c): c for _, c, _ in pending}.values():
@@ -542,9 +580,13 @@ class Validator:
                 ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.ontology
                 if key is None or t.predicate.value in key]
         store.bulk_extend(self._base_for_sparql[key])
-        chosen = data.triples if wanted is None else \
-            [t for p in sorted(wanted) for t in data.by_predicate.get(p, ())]
-        store.bulk_extend([ox.Quad(s, p, o, _DEFAULT) for s, p, o in chosen])
+        lines = _lines_of(nquads, wanted) if nquads is not None else None
+        if lines is not None:  # parsed by the store: a term made in Python costs more than its line parsed
+            store.load(lines, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        else:
+            chosen = data.triples if wanted is None else \
+                [t for p in sorted(wanted) for t in data.by_predicate.get(p, ())]
+            store.bulk_extend([ox.Quad(s, p, o, _DEFAULT) for s, p, o in chosen])
         if wanted is None or _TYPE in wanted:
             store.bulk_extend(ox.Quad(node, ox.NamedNode(_TYPE), ox.NamedNode(c), ox.DefaultGraph())
                               for node, classes in data.all_types() for c in classes
@@ -565,6 +607,21 @@ class Validator:
                 results.append(ShaclResult(this, None, value, message, SH + "SPARQLConstraintComponent",
                                            shape.name))
         return results
+
+
+def _lines_of(nquads: bytes, wanted: set[str] | None) -> bytes | None:
+    """The N-Quads lines (each in a named graph) whose predicate is in ``wanted`` (None: all), as N-Triples; None
+    when one names a blank node (the store would label it afresh, and results name the data's own nodes)."""
+    keep = None if wanted is None else {b"<%s>" % p.encode() for p in wanted}
+    out = []
+    for line in nquads.splitlines():
+        if line and (keep is None or line.split(b" ", 2)[1] in keep):
+            out.append(line[:line.rindex(b" <")])
+    if not out:
+        return b""
+    out.append(b"")
+    data = b" .\n".join(out)
+    return None if b"_:" in data else data
 
 
 #: Runs of the SPARQL-based constraints on whole stores before they run on stores narrowed to what they can match.
