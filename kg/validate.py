@@ -507,24 +507,23 @@ class Validator:
             return []
         values = shape.path.values(data, focus) if shape.path else (focus,)
         found: list[ShaclResult] = []
-
-        def report(component: str, value=None) -> None:
-            path = shape.path.iri.value if shape.path and shape.path.kind == "iri" else None
-            found.append(ShaclResult(focus, path, value, shape.message or _default_message(component),
-                                     SH + component, shape.name))
-
         for name, param in shape.constraints:
-            if name == "property":
+            check = _VALUE_CHECKS.get(name)  # the most common first: sh:class, sh:datatype, sh:nodeKind...
+            if check is not None:
+                for value in values:
+                    if not check(value, param, data):
+                        self._report(found, shape, focus, name, value)
+            elif name == "property":
                 found += self._results(param, focus, data, sparql, first=first)
             elif name == "minCount":
                 if len(values) < param:
-                    report("MinCountConstraintComponent")
+                    self._report(found, shape, focus, name)
             elif name == "maxCount":
                 if len(values) > param:
-                    report("MaxCountConstraintComponent")
+                    self._report(found, shape, focus, name)
             elif name == "hasValue":
                 if param not in values:
-                    report("HasValueConstraintComponent")
+                    self._report(found, shape, focus, name)
             elif name in ("or", "xone", "and"):
                 only_classes = all(member.only_class is not None for member in param)
                 for value in values:
@@ -535,30 +534,35 @@ class Validator:
                         passed = sum(1 for member in param if self._conforms(member, value, data))
                     ok = passed >= 1 if name == "or" else passed == 1 if name == "xone" else passed == len(param)
                     if not ok:
-                        report(name.capitalize() + "ConstraintComponent", value)
+                        self._report(found, shape, focus, name, value)
             elif name in ("not", "node"):
                 for value in values:
                     if self._conforms(param, value, data) == (name == "not"):
-                        report(name.capitalize() + "ConstraintComponent", value)
+                        self._report(found, shape, focus, name, value)
             elif name == "sparql":
                 if sparql is None:  # inside sh:or / sh:not: run it now, for this node alone
                     if self._run_sparql([(shape, param, focus)], data):
-                        report("SPARQLConstraintComponent", focus)
+                        self._report(found, shape, focus, name, focus)
                 else:
                     sparql.append((shape, param, focus))
             elif name in ("lessThan", "lessThanOrEquals"):
                 others = data.objects(focus, param)
                 for value in values:
                     if any(not _less(value, other, or_equal=name == "lessThanOrEquals") for other in others):
-                        report(name[0].upper() + name[1:] + "ConstraintComponent", value)
+                        self._report(found, shape, focus, name, value)
             else:
-                check = _VALUE_CHECKS[name]
-                for value in values:
-                    if not check(value, param, data):
-                        report(name[0].upper() + name[1:] + "ConstraintComponent", value)
+                raise AssertionError(f"constraint {name} compiled but not implemented")
             if first and found:
                 return found
         return found
+
+    @staticmethod
+    def _report(found: list, shape: _Shape, focus, name: str, value=None) -> None:
+        """A result of the constraint ``name`` (as in _Shape.constraints) of ``shape`` on ``focus``."""
+        component = SH + ("SPARQL" if name == "sparql" else name[0].upper() + name[1:]) + "ConstraintComponent"
+        path = shape.path.iri.value if shape.path and shape.path.kind == "iri" else None
+        found.append(ShaclResult(focus, path, value, shape.message or _default_message(component[len(SH):]),
+                                 component, shape.name))
 
     def _run_sparql(self, pending: list, data: _Data, nquads: bytes | None = None) -> list[ShaclResult]:
         """Run the SPARQL-based constraints on a store holding what their queries can match (``nquads``: the data
