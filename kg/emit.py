@@ -14,6 +14,19 @@ __all__ = ["Minter", "emit_terms", "origins"]
 
 _TYPE = ox.NamedNode(RDF + "type")
 _LABEL = ox.NamedNode(RDFS + "label")
+#: IRI -> its term, for the IRIs of the vocabulary (properties, classes, concepts, datatypes): one term each, made
+#: once (making one checks the IRI), whichever article uses it. Emptied should it ever hold this many.
+_NODES: dict[str, ox.NamedNode] = {}
+_NODES_KEPT = 100_000
+
+
+def _node(iri: str) -> ox.NamedNode:
+    node = _NODES.get(iri)
+    if node is None:
+        if len(_NODES) >= _NODES_KEPT:
+            _NODES.clear()
+        node = _NODES[iri] = ox.NamedNode(iri)
+    return node
 
 
 class Minter:
@@ -21,19 +34,30 @@ class Minter:
 
     def __init__(self, ns: Namespaces, sheet: FactSheet) -> None:
         self.ns, self.sheet = ns, sheet
+        self._minted: dict = {}  # id or (begin, end) -> its term: each minted once, however often it is named
 
     def item(self, ident: str) -> ox.NamedNode:
-        item = self.sheet.items.get(ident)
-        if item is not None and item.section == "entities":
-            return ox.NamedNode(self.ns.entity(ident))
-        return ox.NamedNode(self.ns.local(self.sheet.slug, ident))
+        node = self._minted.get(ident)
+        if node is None:
+            item = self.sheet.items.get(ident)
+            iri = self.ns.entity(ident) if item is not None and item.section == "entities" \
+                else self.ns.local(self.sheet.slug, ident)
+            node = self._minted[ident] = ox.NamedNode(iri)
+        return node
 
     def span(self, span: Span) -> ox.NamedNode:
-        return ox.NamedNode(self.ns.local(self.sheet.slug, f"span/{span.begin}-{span.end}"))
+        key = (span.begin, span.end)
+        node = self._minted.get(key)
+        if node is None:
+            node = self._minted[key] = ox.NamedNode(self.ns.local(self.sheet.slug, f"span/{span.begin}-{span.end}"))
+        return node
 
     @property
     def article(self) -> ox.NamedNode:
-        return ox.NamedNode(self.ns.article(self.sheet.slug))
+        node = self._minted.get(None)
+        if node is None:
+            node = self._minted[None] = ox.NamedNode(self.ns.article(self.sheet.slug))
+        return node
 
 
 def emit_terms(sheet: FactSheet, ns: Namespaces) -> list[tuple]:
@@ -55,18 +79,18 @@ def emit_terms(sheet: FactSheet, ns: Namespaces) -> list[tuple]:
         add(claims if item.claim else main, _item_triples(item, mint, kg))
     for claim in sheet.claims.values():
         node = mint.item(claim.id)
-        add(main, [(node, _TYPE, ox.NamedNode(kg("Claim"))), (node, ox.NamedNode(kg("content")), ox.Literal(claim.content)),
+        add(main, [(node, _TYPE, _node(kg("Claim"))), (node, _node(kg("content")), ox.Literal(claim.content)),
                    (node, _LABEL, ox.Literal(claim.content))])
-        add(main, ((node, ox.NamedNode(kg("hasContent")), mint.item(i)) for i in claim.items))
-        add(main, ((node, ox.NamedNode(kg("contradicts")), mint.item(c)) for c in claim.contradicts))
-        add(main, ((node, ox.NamedNode(kg("evidence")), mint.span(s)) for s in claim.evidence))
+        add(main, ((node, _node(kg("hasContent")), mint.item(i)) for i in claim.items))
+        add(main, ((node, _node(kg("contradicts")), mint.item(c)) for c in claim.contradicts))
+        add(main, ((node, _node(kg("evidence")), mint.span(s)) for s in claim.evidence))
         if claim.proposition:
             proposition = ox.NamedNode(mint.ns.proposition(claim.proposition))
-            add(main, [(node, ox.NamedNode(kg("proposition")), proposition),
-                       (proposition, _TYPE, ox.NamedNode(kg("Proposition"))),
+            add(main, [(node, _node(kg("proposition")), proposition),
+                       (proposition, _TYPE, _node(kg("Proposition"))),
                        (proposition, _LABEL, ox.Literal(claim.proposition))])
         for attribution in claim.attributions:
-            add(main, [(node, ox.NamedNode(kg("hasAttribution")), mint.item(attribution.id))])
+            add(main, [(node, _node(kg("hasAttribution")), mint.item(attribution.id))])
             add(main, _attribution_triples(attribution, mint, kg))
     add(main, _span_triples(sheet.spans(), mint, kg))
     return quads
@@ -74,65 +98,65 @@ def emit_terms(sheet: FactSheet, ns: Namespaces) -> list[tuple]:
 
 def _article_triples(sheet: FactSheet, mint: Minter, kg) -> Iterator[tuple]:
     node = mint.article
-    yield node, _TYPE, ox.NamedNode(kg("Article"))
-    yield node, ox.NamedNode(kg("text")), ox.Literal(sheet.text)
+    yield node, _TYPE, _node(kg("Article"))
+    yield node, _node(kg("text")), ox.Literal(sheet.text)
     headline = [v.value for v in sheet.article_props.get(kg("headline"), [])]
     yield node, _LABEL, ox.Literal(headline[0] if headline else sheet.slug)
     yield from _property_triples(node, sheet.article_props, mint)
     for span in sheet.article_evidence:
-        yield node, ox.NamedNode(kg("evidence")), mint.span(span)
+        yield node, _node(kg("evidence")), mint.span(span)
 
 
 def _item_triples(item: Item, mint: Minter, kg) -> Iterator[tuple]:
     node = mint.item(item.id)
     for cls in item.types:
-        yield node, _TYPE, ox.NamedNode(cls)
+        yield node, _TYPE, _node(cls)
     yield node, _LABEL, ox.Literal(item.label)
     for alias in item.aliases:
-        yield node, ox.NamedNode(kg("alias")), ox.Literal(alias)
+        yield node, _node(kg("alias")), ox.Literal(alias)
     for span in item.evidence:
-        yield node, ox.NamedNode(kg("evidence")), mint.span(span)
+        yield node, _node(kg("evidence")), mint.span(span)
     if item.source:
-        yield node, ox.NamedNode(kg("backgroundSource")), ox.Literal(item.source, datatype=ox.NamedNode(XSD + "anyURI"))
+        yield node, _node(kg("backgroundSource")), ox.Literal(item.source, datatype=_node(XSD + "anyURI"))
     yield from _property_triples(node, item.props, mint)
 
 
 def _property_triples(node: ox.NamedNode, props: dict[str, list[Value]], mint: Minter) -> Iterator[tuple]:
     for prop, values in props.items():
-        predicate = ox.NamedNode(prop)
+        predicate = _node(prop)
         for value in values:
             if value.kind == "item":
                 yield node, predicate, mint.item(value.value)
             elif value.kind == "concept":
-                yield node, predicate, ox.NamedNode(value.value)
+                yield node, predicate, _node(value.value)
             else:
-                yield node, predicate, ox.Literal(value.value, datatype=ox.NamedNode(value.datatype))
+                yield node, predicate, ox.Literal(value.value, datatype=_node(value.datatype))
 
 
 def _attribution_triples(attribution, mint: Minter, kg) -> Iterator[tuple]:
     node = mint.item(attribution.id)
-    yield node, _TYPE, ox.NamedNode(kg("Attribution"))
-    yield node, ox.NamedNode(kg("agent")), mint.item(attribution.agent)
-    yield node, ox.NamedNode(kg("cue")), ox.Literal(attribution.cue)
+    yield node, _TYPE, _node(kg("Attribution"))
+    yield node, _node(kg("agent")), mint.item(attribution.agent)
+    yield node, _node(kg("cue")), ox.Literal(attribution.cue)
     if attribution.factuality:
-        yield node, ox.NamedNode(kg("factuality")), ox.NamedNode(attribution.factuality)
+        yield node, _node(kg("factuality")), _node(attribution.factuality)
     if attribution.verdict:
-        yield node, ox.NamedNode(kg("verdict")), ox.NamedNode(attribution.verdict)
+        yield node, _node(kg("verdict")), _node(attribution.verdict)
     for other in attribution.relays:
-        yield node, ox.NamedNode(kg("relays")), mint.item(other)
+        yield node, _node(kg("relays")), mint.item(other)
     for span in attribution.evidence:
-        yield node, ox.NamedNode(kg("evidence")), mint.span(span)
+        yield node, _node(kg("evidence")), mint.span(span)
 
 
 def _span_triples(spans: list[Span], mint: Minter, kg) -> Iterator[tuple]:
-    integer = ox.NamedNode(XSD + "nonNegativeInteger")
+    integer = _node(XSD + "nonNegativeInteger")
     for begin, end, quote in sorted({(s.begin, s.end, s.quote) for s in spans}):
         node = mint.span(Span(begin, end, quote, 0))
-        yield node, _TYPE, ox.NamedNode(kg("EvidenceSpan"))
-        yield node, ox.NamedNode(kg("inDocument")), mint.article
-        yield node, ox.NamedNode(kg("beginIndex")), ox.Literal(str(begin), datatype=integer)
-        yield node, ox.NamedNode(kg("endIndex")), ox.Literal(str(end), datatype=integer)
-        yield node, ox.NamedNode(kg("quote")), ox.Literal(quote)
+        yield node, _TYPE, _node(kg("EvidenceSpan"))
+        yield node, _node(kg("inDocument")), mint.article
+        yield node, _node(kg("beginIndex")), ox.Literal(str(begin), datatype=integer)
+        yield node, _node(kg("endIndex")), ox.Literal(str(end), datatype=integer)
+        yield node, _node(kg("quote")), ox.Literal(quote)
 
 
 def origins(sheet: FactSheet, ns: Namespaces) -> dict[str, int]:
