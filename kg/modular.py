@@ -76,6 +76,13 @@ class Contribution:
 def _canonical(x) -> str:
     """A value of a contribution as text that is the same in every process (sets and dicts sorted; string hashes,
     and so set order, change from one process to the next)."""
+    t = type(x)  # (the exact types a contribution holds first: the same text as the general case below, sooner)
+    if t is str:
+        return "str:" + repr(x)
+    if t is tuple:
+        return "(" + ",".join(map(_canonical, x)) + ")"
+    if t is frozenset:
+        return "<" + ",".join(sorted(map(_canonical, x))) + ">"
     if isinstance(x, dict):
         return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}" for k, v in x.items())) + "}"
     if isinstance(x, (set, frozenset)):
