@@ -4,10 +4,10 @@ over the first N articles of a project (prints figures; nothing is asserted).
     python benchmarks/stages.py PROJECT [--articles N] [--rounds R]
 
 The stages are those a build's workers run for each article: load (YAML and the fact sheet's checks), emit (the
-quads), files (N-Quads and TriG blocks), SHACL (kg's validator: its index of the article, the shapes, the
-SPARQL-based constraints) and the reasoning's contribution (kg.modular). Each figure is the smallest of R rounds
-(this machine's timings vary by tens of percent from round to round; the smallest is the least disturbed), after
-the first five articles went through once (what a build pays once is left out).
+quads), files (N-Quads, TriG blocks and the graphs' digests), SHACL (kg's validator: its index of the article, the
+shapes, the SPARQL-based constraints) and the reasoning's contribution (kg.modular). Each figure is the smallest of
+R rounds (this machine's timings vary by tens of percent from round to round; the smallest is the least disturbed),
+after the first five articles went through once (what a build pays once is left out).
 It runs the validator's steps one by one (Validator.index, shape_results, _run_sparql), as validate runs them.
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.articles import load_article, output_prefixes
+from kg.articles import graph_digests, load_article, output_prefixes
 from kg.builder import article_names
 from kg.config import Project, namespaces
 from kg.emit import emit_terms
 from kg.modular import Modular
 from kg.ontology import load_ontology
-from kg.rdfutil import trig_blocks_of_nquads
+from kg.rdfutil import nquads_by_graph, trig_blocks_of_lines
 from kg.rules import compile_rules
 from kg.validate import compile_shapes
 
@@ -53,7 +53,9 @@ def one_round(project: Project, names: list[str]) -> dict[str, float]:
         quads = [ox.Quad(*t) for t in terms]
         emitted = clock()
         nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-        trig_blocks_of_nquads(nquads, prefixes)
+        by_graph = nquads_by_graph(nquads)
+        trig_blocks_of_lines(by_graph, prefixes)
+        graph_digests(by_graph)
         written = clock()
         data = validator.index(t[:3] for t in terms)
         indexed = clock()

@@ -22,7 +22,7 @@ from .emit import emit_terms, origins
 from .errors import InputError
 from .factsheet import ID_PATTERN, FactSheet, load_fact_sheet
 from .ontology import OntologySources
-from .rdfutil import PREFIXES, trig_blocks_of_nquads
+from .rdfutil import PREFIXES, nquads_by_graph, trig_blocks_of_lines
 from .registry import EntityRecord, EntityRegistry, IndexedEntities
 
 __all__ = ["ArticleSummary", "ArticleOutput", "load_article", "compile_articles", "output_prefixes", "jobs"]
@@ -141,9 +141,10 @@ def compile_article(project: Project, folder: Path, sources: OntologySources, ns
                              len(sheet.attributions), len({(s.begin, s.end) for s in sheet.spans()}), coverage(sheet))
     where = {iri: f"{sheet.shown_as}:{line}" for iri, line in origins(sheet, ns).items()}
     nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    by_graph = nquads_by_graph(nquads)  # (split once for the TriG blocks and the digests)
     output = ArticleOutput(sheet.slug, print_, summary, EntityRegistry.records_of(sheet), nquads,
-                           trig_blocks_of_nquads(nquads, output_prefixes(ns)), where, sheet=sheet,
-                           shown_as=sheet.shown_as)
+                           trig_blocks_of_lines(by_graph, output_prefixes(ns)), where, sheet=sheet,
+                           shown_as=sheet.shown_as, graph_digests=graph_digests(by_graph))
     return output, terms
 
 
@@ -179,7 +180,6 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
             _validate(ctx, output, terms)
         if ctx.modular is not None:
             output.contribution = ctx.modular.contribution(output.slug, terms)
-        output.graph_digests = graph_digests(output.nquads)
         if ctx.cache is not None:  # its graphs are read back from there when the build writes them
             ctx.cache.put(output, release=True)
         if not keep_sheets:
@@ -188,12 +188,11 @@ def _compile_batch(batch: list[tuple[str, str]], keep_sheets: bool = False) -> l
     return outputs
 
 
-def graph_digests(nquads: bytes) -> dict[str, str]:
-    """Per graph, a hash of its N-Quads lines as the article's N-Quads have them: the same lines, the same graph,
-    whatever made them (kg push sends an article's graph again only if it changed, also when kg's code did)."""
-    from .rdfutil import nquads_by_graph
-
-    return {graph: hashlib.sha256(b"\n".join(lines)).hexdigest() for graph, lines in nquads_by_graph(nquads).items()}
+def graph_digests(by_graph: dict[str, list[bytes]]) -> dict[str, str]:
+    """Per graph, a hash of its N-Quads lines as the article's N-Quads have them (grouped by
+    kg.rdfutil.nquads_by_graph): the same lines, the same graph, whatever made them (kg push sends an article's
+    graph again only if it changed, also when kg's code did)."""
+    return {graph: hashlib.sha256(b"\n".join(lines)).hexdigest() for graph, lines in by_graph.items()}
 
 
 def _validate(ctx: _Context, output: ArticleOutput, terms: list[tuple]) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 __all__ = ["PREFIXES", "kg_prefixes", "to_rdflib", "relabel_blank_nodes", "sorted_quads", "serialize_sorted", "FORMATS",
-           "trig_header", "trig_blocks", "trig_blocks_of_nquads", "nquads_by_graph", "lexical_pattern", "well_formed"]
+           "trig_header", "trig_blocks", "trig_blocks_of_nquads", "trig_blocks_of_lines", "nquads_by_graph",
+           "lexical_pattern", "well_formed"]
 
 PREFIXES = {
     "kg": "https://w3id.org/kgnews/ontology#",
@@ -107,7 +108,12 @@ def nquads_by_graph(data: bytes) -> dict[str, list[bytes]]:
 
 def trig_blocks_of_nquads(data: bytes, prefixes: dict[str, str]) -> dict[str, bytes]:
     """:func:`trig_blocks` of quads given as N-Quads lines (each in a named graph)."""
-    return {graph: _block(lines, prefixes) for graph, lines in nquads_by_graph(data).items()}
+    return trig_blocks_of_lines(nquads_by_graph(data), prefixes)
+
+
+def trig_blocks_of_lines(by_graph: dict[str, list[bytes]], prefixes: dict[str, str]) -> dict[str, bytes]:
+    """:func:`trig_blocks_of_nquads` of N-Quads lines already grouped by graph (:func:`nquads_by_graph`)."""
+    return {graph: _block(lines, prefixes) for graph, lines in by_graph.items()}
 
 
 def _block(lines: list[bytes], prefixes: dict[str, str]) -> bytes:

@@ -453,7 +453,8 @@ class Validator:
         return value
 
     # -- validating
-    def validate(self, triples: Iterable[ox.Triple | ox.Quad | tuple], nquads: bytes | None = None) -> list[ShaclResult]:
+    def validate(self, triples: Iterable[ox.Triple | ox.Quad | tuple],
+                 nquads: bytes | None = None) -> list[ShaclResult]:
         """Validate a data graph (the ontology is read with it, as pyshacl's ont_graph is mixed in): its triples
         as ox.Triple (or ox.Quad, whose graph is not read) or (subject, predicate, object) tuples of terms.
         ``nquads``: the same triples as N-Quads lines, each in a named graph (an article's, as kg serialized them),
