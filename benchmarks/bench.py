@@ -1,7 +1,7 @@
 """Measure kg on a synthetic corpus and print the figures (nothing is asserted).
 
     python benchmarks/bench.py --quick          # 100 articles (HermiT on 20), as CI runs it
-    python benchmarks/bench.py --articles 1000 10000
+    python benchmarks/bench.py --rdflib-max 3000  # 1k, 3k (≈1M triples) and 10k articles; rdflib up to 3k
 
 For each size: full build without and with reasoning (load, mint, emit, SHACL, OWL rules, store, TriG), a
 rebuild without reasoning after one article changes, `kg check`, an incremental rebuild after one article
