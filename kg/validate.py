@@ -213,8 +213,8 @@ class _Schema:
 
     def indexed(self, prop: str) -> tuple[tuple[ox.NamedNode, ...], frozenset[str], frozenset[str]]:
         """:meth:`property`, its superproperties narrowed to those the shapes read: what indexing a triple of it
-        takes (the evidence spans' offsets and quotes, a third of an article's triples, are read by the SPARQL-based
-        constraint alone, which has its own index)."""
+        takes (kg's properties are subproperties of NIF's, PROV's and schema.org's, which no shape reads: a third
+        of the index entries an article's triples made were theirs)."""
         hit = self._indexed.get(prop)
         if hit is None:
             supers, domains, ranges = self.property(prop)
@@ -579,19 +579,22 @@ class Validator:
             used = None if constraint.predicates is False else constraint.predicates
             wanted = None if used is None or wanted is None else wanted | used
         store = ox.Store()
+        lines = _lines_of(nquads, wanted) if nquads is not None else None
+        if lines is not None:  # parsed by the store: a term made in Python costs more than its line parsed
+            try:
+                store.load(lines, format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            except SyntaxError:  # not every line was in a named graph: the store is made from the terms instead
+                store, lines = ox.Store(), None
+        if lines is None:
+            chosen = data.triples if wanted is None else \
+                [t for p in sorted(wanted) for t in data.by_predicate.get(p, ())]
+            store.bulk_extend([ox.Quad(s, p, o, _DEFAULT) for s, p, o in chosen])
         key = None if wanted is None else frozenset(wanted)
         if key not in self._base_for_sparql:  # the ontology's triples a query can match, worked out once
             self._base_for_sparql[key] = [
                 ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.ontology
                 if key is None or t.predicate.value in key]
         store.bulk_extend(self._base_for_sparql[key])
-        lines = _lines_of(nquads, wanted) if nquads is not None else None
-        if lines is not None:  # parsed by the store: a term made in Python costs more than its line parsed
-            store.load(lines, format=ox.RdfFormat.N_TRIPLES, lenient=True)
-        else:
-            chosen = data.triples if wanted is None else \
-                [t for p in sorted(wanted) for t in data.by_predicate.get(p, ())]
-            store.bulk_extend([ox.Quad(s, p, o, _DEFAULT) for s, p, o in chosen])
         if wanted is None or _TYPE in wanted:
             store.bulk_extend(ox.Quad(node, ox.NamedNode(_TYPE), ox.NamedNode(c), ox.DefaultGraph())
                               for node, classes in data.all_types() for c in classes
