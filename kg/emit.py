@@ -3,6 +3,7 @@ attributions and evidence) and the claims graph (the content of claims, never as
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -14,19 +15,13 @@ __all__ = ["Minter", "emit_terms", "origins"]
 
 _TYPE = ox.NamedNode(RDF + "type")
 _LABEL = ox.NamedNode(RDFS + "label")
-#: IRI -> its term, for the IRIs of the vocabulary (properties, classes, concepts, datatypes): one term each, made
-#: once (making one checks the IRI), whichever article uses it. Emptied should it ever hold this many.
-_NODES: dict[str, ox.NamedNode] = {}
-_NODES_KEPT = 100_000
 
 
+@lru_cache(maxsize=100_000)
 def _node(iri: str) -> ox.NamedNode:
-    node = _NODES.get(iri)
-    if node is None:
-        if len(_NODES) >= _NODES_KEPT:
-            _NODES.clear()
-        node = _NODES[iri] = ox.NamedNode(iri)
-    return node
+    """The term of an IRI of the vocabulary (a property, class, concept or datatype): one each, made once (making
+    one checks the IRI), whichever article uses it."""
+    return ox.NamedNode(iri)
 
 
 class Minter:
