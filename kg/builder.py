@@ -256,7 +256,8 @@ def article_names(project: Project) -> list[str]:
     return names
 
 
-#: Article folder names that would clash with IRIs kg mints itself (propositions: <ids>proposition/<hash>).
+#: Article folder names that would clash with IRIs kg mints itself (propositions: <ids>proposition/<id> and
+#: <ids>proposition/content/<hash>).
 RESERVED_SLUGS = frozenset({"proposition"})
 
 

@@ -1,14 +1,23 @@
 """Where kg's IRIs and files live. The base IRI is set here, in one place (or by the KG_BASE_IRI variable)."""
 from __future__ import annotations
 
+import hashlib
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_BASE_IRI", "Namespaces", "namespaces", "Project"]
+__all__ = ["DEFAULT_BASE_IRI", "Namespaces", "namespaces", "Project", "wording"]
 
 #: The base IRI the ontology files are written with. Another base (KG_BASE_IRI) is applied by rewriting.
 DEFAULT_BASE_IRI = "https://w3id.org/kgnews/"
+
+
+def wording(content: str) -> str:
+    """A claim's content as its proposition is keyed and labelled: Unicode NFC, each run of white space one space,
+    none at either end. Case and punctuation count: "same content" is the same words, not a judgement of meaning
+    (claims that say the same in other words share a proposition only when their sheets name it)."""
+    return " ".join(unicodedata.normalize("NFC", content).split())
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,12 @@ class Namespaces:
 
     def proposition(self, ident: str) -> str:
         return f"{self.ids}proposition/{ident}"
+
+    def worded_proposition(self, content: str) -> str:
+        """The proposition of a claim whose sheet names none: one IRI for each :func:`wording` of its content, so
+        that claims of different articles worded alike share it. Under ``proposition/content/``, which no declared
+        id can reach (ids have no slash)."""
+        return f"{self.ids}proposition/content/{hashlib.sha256(wording(content).encode()).hexdigest()[:32]}"
 
     def article(self, slug: str) -> str:
         return f"{self.ids}{slug}"

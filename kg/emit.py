@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from .config import Namespaces
+from .config import Namespaces, wording
 from .factsheet import FactSheet, Item, Span, Value
 from .ontology import RDF, RDFS, XSD
 
@@ -79,11 +79,15 @@ def emit_terms(sheet: FactSheet, ns: Namespaces) -> list[tuple]:
         add(main, ((node, _node(kg("hasContent")), mint.item(i)) for i in claim.items))
         add(main, ((node, _node(kg("contradicts")), mint.item(c)) for c in claim.contradicts))
         add(main, ((node, _node(kg("evidence")), mint.span(s)) for s in claim.evidence))
+        # what the claim says, shared with the claims of other articles that say the same: the proposition its
+        # sheet names, else the one of its wording (claims worded alike in two articles are linked without a name)
         if claim.proposition:
-            proposition = ox.NamedNode(mint.ns.proposition(claim.proposition))
-            add(main, [(node, _node(kg("proposition")), proposition),
-                       (proposition, _TYPE, _node(kg("Proposition"))),
-                       (proposition, _LABEL, ox.Literal(claim.proposition))])
+            proposition, label = ox.NamedNode(mint.ns.proposition(claim.proposition)), claim.proposition
+        else:
+            label = wording(claim.content)
+            proposition = ox.NamedNode(mint.ns.worded_proposition(claim.content))
+        add(main, [(node, _node(kg("proposition")), proposition),
+                   (proposition, _TYPE, _node(kg("Proposition"))), (proposition, _LABEL, ox.Literal(label))])
         for attribution in claim.attributions:
             add(main, [(node, _node(kg("hasAttribution")), mint.item(attribution.id))])
             add(main, _attribution_triples(attribution, mint, kg))

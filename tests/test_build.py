@@ -119,10 +119,13 @@ def test_kcna_claim_is_only_claimed(seed_build: Path) -> None:
         assert "happy" in str(stated.value(claim, KG.content)).lower() or list(stated.objects(claim, KG.hasContent))
         for item in stated.objects(claim, KG.hasContent):
             _only_behind_claims(item, stated, claimed)
-    # and the happy life is stated nowhere as a plain fact: only as quoted text or as a claim's own content
+    # and the happy life is stated nowhere as a plain fact: only as quoted text, as a claim's own content or as the
+    # name of the proposition it puts forward
     for s, p, o in stated:
         if isinstance(o, rdflib.Literal) and "happy and worthwhile life" in str(o):
-            is_claim_text = (s, rdflib.RDF.type, KG.Claim) in stated and p in (KG.content, rdflib.RDFS.label)
+            is_claim_text = ((s, rdflib.RDF.type, KG.Claim) in stated and p in (KG.content, rdflib.RDFS.label)
+                             or (s, rdflib.RDF.type, KG.Proposition) in stated and p == rdflib.RDFS.label
+                             and any(stated.subjects(KG.proposition, s)))
             assert p in (KG.quote, KG.text) or is_claim_text, (s, p)
 
 

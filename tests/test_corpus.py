@@ -1,6 +1,7 @@
 """Many articles: one IRI per entity across articles, conflicts reported, another articles folder."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -109,8 +110,42 @@ def test_claims_sharing_a_proposition_are_corroborated(two_articles: Path) -> No
     assert counts() == {(proposition, "2", "2")}
 
 
+def test_claims_worded_alike_share_a_proposition(two_articles: Path) -> None:
+    """No proposition named: claims whose content reads the same (white space aside) in two articles are linked
+    and counted together; other words make another proposition; a named one takes precedence."""
+    content = "Anyone caught helping families defect will be executed."
+    facts = two_articles / "articles" / "mini-two" / "facts.yaml"
+    facts.write_text(facts.read_text().replace(f"content: {content}",
+                                               "content: \"Anyone  caught helping\\tfamilies defect will be executed. \""))
+
+    def corroboration() -> dict[str, tuple[str, str, str]]:
+        run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
+        out = run_kg("--root", str(two_articles), "query", "corroboration", "-f", "json", check=True).stdout
+        return {row["claim"]["value"]: (row["proposition"]["value"], row["articles"]["value"],
+                                        row["independentSources"]["value"])
+                for row in json.loads(out)["results"]["bindings"]}
+
+    claims = [NS.local(slug, "execution-threat") for slug in ("mini", "mini-two")]
+    worded = NS.worded_proposition(content)
+    assert worded.startswith(NS.proposition("content/")) and worded == NS.worded_proposition(f" {content}\n")
+    got = corroboration()
+    assert {got[c] for c in claims} == {(worded, "2", "1")}
+    data = rdflib.Dataset()
+    data.parse(data=built(two_articles, "trig"), format="trig")
+    assert {q[2] for q in data.quads((rdflib.URIRef(worded), rdflib.RDFS.label, None, None))} == {rdflib.Literal(content)}
+
+    facts.write_text(facts.read_text().replace("defect will be executed. ", "defect would be executed."))
+    got = corroboration()
+    assert got[claims[0]] == (worded, "1", "1")
+    assert got[claims[1]][0] not in (worded, NS.proposition("content/")) and got[claims[1]][1:] == ("1", "1")
+
+    facts.write_text(facts.read_text().replace("  - id: execution-threat\n",
+                                               "  - id: execution-threat\n    proposition: helpers-face-death\n"))
+    got = corroboration()
+    assert got[claims[0]] == (worded, "1", "1") and got[claims[1]] == (NS.proposition("helpers-face-death"), "1", "1")
+
+
 def test_incremental_rebuilds_only_the_changed_article(two_articles: Path) -> None:
-    import json
 
     shutil.copytree(two_articles / "articles" / "mini", two_articles / "articles" / "mini-three")
 
@@ -141,7 +176,6 @@ def test_incremental_rebuilds_only_the_changed_article(two_articles: Path) -> No
 
 def test_generated_corpus_full_and_incremental_agree(tmp_path: Path) -> None:
     """A synthetic corpus (entities reused across articles) builds; changing one article rebuilds only it."""
-    import json
     import sys
 
     from conftest import ROOT
@@ -191,7 +225,6 @@ def _store_quads(project: Path) -> tuple[set, rdflib.Dataset]:
 def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Path) -> None:
     """An article changed, one added, one removed: the rebuild starts from the previous build's store (only those
     graphs are written) and ends with what a full build makes: the same store, the same N-Quads, TriG and Turtle."""
-    import json
     import sys
 
     from rdflib.compare import isomorphic
@@ -239,7 +272,6 @@ def test_rebuild_updates_the_previous_store_and_equals_a_full_build(tmp_path: Pa
 
 def test_an_unreadable_previous_build_is_not_used(mini_project: Path) -> None:
     """A damaged index.json: the rebuild loads the store afresh (same output, only slower)."""
-    import json
 
     run_kg("--root", str(mini_project), "build", check=True)
     trig = built(mini_project, "trig")
@@ -265,7 +297,6 @@ def test_base_iri_is_configured_in_one_place(mini_project: Path) -> None:
 def test_untouched_files_are_not_read_and_an_edit_is_seen(mini_project: Path) -> None:
     """Files untouched since the previous build are known by their stat and not read again; an edit that keeps
     the size and puts the old modification time back still changes the file's ctime: the article is rebuilt."""
-    import json
     import os
     import time
 
@@ -346,7 +377,6 @@ def test_articles_taken_unchanged_from_another_folder_are_named_by_this_one(two_
     """An article's fingerprint is its content's, so a build of the same articles from another folder (--articles)
     takes them unchanged from the last build (or the article cache); its warnings, and a check's problems, name
     the folder it was given, as a full build's and a full check's do."""
-    import json
 
     def edit(old: str, new: str) -> None:
         for articles in (two_articles / "articles", elsewhere):
@@ -440,7 +470,6 @@ def test_the_index_drops_entity_descriptions_no_article_uses() -> None:
 def test_a_compacted_entity_table_is_read_back_by_the_next_build(two_articles: Path, monkeypatch) -> None:
     """Rebuilds that leave descriptions behind compact the table (here at once: no slack), the records taken over
     numbered again, and what the next build takes from that index is what a full build makes."""
-    import json
 
     import kg
     import kg.previous
