@@ -248,6 +248,10 @@ def article_names(project: Project) -> list[str]:
     with os.scandir(project.articles_dir) as entries:
         names = sorted((e.name for e in entries if not e.name.startswith((".", "_")) and e.is_dir()),
                        key=os.path.normcase)  # the order paths sort in (case-blind on Windows)
+    if not names:  # a build of nothing would replace the last good one with an empty graph
+        raise InputError("no article folders here (each article is a folder with article.txt and facts.yaml)",
+                         path=project.rel(project.articles_dir),
+                         hint="add one (see articles/README.md) or point --articles at the folder that holds them")
     for name in names:
         if name in RESERVED_SLUGS:
             raise InputError(f"the article folder name '{name}' is reserved (kg names other things "

@@ -95,6 +95,25 @@ def test_usage_mistakes_are_one_line(mini_project: Path) -> None:
     missing = run_kg("--root", str(mini_project / "nope"), "queries")
     assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1
     assert "no such folder" in missing.stderr
+    afile = run_kg("--root", str(mini_project), "--articles", str(mini_project / "ontology" / "kg.ttl"), "build")
+    assert (afile.returncode, afile.stderr.splitlines()) == (2, [
+        f"kg: error: Invalid value for --articles: {mini_project / 'ontology' / 'kg.ttl'}: a file, not a folder; "
+        "see 'kg --help'"])
+
+
+def test_no_articles_is_an_error_that_keeps_the_build(mini_project: Path, tmp_path: Path) -> None:
+    """A folder without articles would build an empty graph over the last good one: refused, the build kept."""
+    run_kg("--root", str(mini_project), "build", "--no-reason", check=True)
+    current = (mini_project / "build" / "current").resolve()
+    empty = tmp_path / "empty"
+    (empty / "_drafts" / "not-yet").mkdir(parents=True)  # folders starting with _ or . are not articles
+    result = run_kg("--root", str(mini_project), "--articles", str(empty), "build", "--no-reason")
+    assert (result.returncode, result.stderr.splitlines()) == (2, [
+        f"kg: error: {empty}: no article folders here (each article is a folder with article.txt and facts.yaml); "
+        "add one (see articles/README.md) or point --articles at the folder that holds them"])
+    assert (mini_project / "build" / "current").resolve() == current
+    query = run_kg("--root", str(mini_project), "query", "corroboration", "-f", "csv", check=True)
+    assert len(query.stdout.splitlines()) > 1
 
 
 def test_mini_builds(mini_project: Path) -> None:

@@ -35,10 +35,10 @@ def _options(ctx: typer.Context,
              root: Annotated[Path, typer.Option("--root", help="Project folder (holds ontology/, articles/, queries/).")] = Path("."),
              articles: Annotated[Optional[Path], typer.Option("--articles", help="Read articles from this folder instead of ROOT/articles.")] = None,
              debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
-    if not root.is_dir():
-        raise typer.BadParameter(f"{root}: no such folder", param_hint="--root")
-    if articles is not None and not articles.is_dir():
-        raise typer.BadParameter(f"{articles}: no such folder", param_hint="--articles")
+    for path, hint in ((root, "--root"), (articles, "--articles")):
+        if path is not None and not path.is_dir():
+            what = "a file, not a folder" if path.exists() else "no such folder"
+            raise typer.BadParameter(f"{path}: {what}", param_hint=hint)
     ctx.obj = Options(root, debug, articles)
 
 
