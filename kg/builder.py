@@ -331,6 +331,7 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
         registry = _gathered(compiled, slots, compile_articles(project, sources, ns, todo, validate=validate,
                                                                keep_sheets=True, cache=cache, progress=progress,
                                                                modular=compiled.modular))
+    registry.finish()
     for name in names:  # an entity's IRI and an article's are both <ids><name>: one name cannot be both
         record = registry.records.get(name)
         if record is not None:

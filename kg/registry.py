@@ -2,7 +2,7 @@
 describe it differently the difference is reported, never merged silently."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -23,16 +23,20 @@ class EntityRecord(NamedTuple):  # a tuple: a build makes one per entity mention
 class EntityConflict:
     id: str
     kind: str  # "type" | "label"
-    here: EntityRecord
-    there: EntityRecord
+    here: EntityRecord  # a sheet that differs from what most sheets say
+    there: EntityRecord  # the first sheet that says what most say
+    others: int = 0  # how many more sheets say what ``there`` says
 
     def line(self) -> str:
+        where = self.there.where + (f" and {self.others} other sheet{'s' if self.others > 1 else ''}"
+                                    if self.others else "")
         if self.kind == "type":
             return (f"{self.here.where}: entity '{self.id}' is typed {_names(self.here.types)} here but "
-                    f"{_names(self.there.types)} in {self.there.where}; give it the same type in both, or use "
-                    "another id if they are different entities")
+                    f"{_names(self.there.types)} in {where}; give it the same type in "
+                    f"{'both' if not self.others else 'every sheet'}, or use another id if they are different "
+                    "entities")
         return (f"{self.here.where}: entity '{self.id}' is labelled '{self.here.label}' here but "
-                f"'{self.there.label}' in {self.there.where}; use one label and list the other under aliases")
+                f"'{self.there.label}' in {where}; use one label and list the other under aliases")
 
 
 def _names(types: frozenset[str]) -> str:
@@ -40,21 +44,26 @@ def _names(types: frozenset[str]) -> str:
 
 
 class EntityRegistry:
-    """Entities seen so far, by id; the first description of an entity is the reference."""
+    """Entities seen so far, by id. The first description of an entity is kept; when a sheet describes it otherwise,
+    :meth:`finish` weighs every sheet's description of it: what most sheets say is the reference (the first seen on
+    a tie), and each sheet that differs is reported (a different type is an error, a different label a warning)."""
 
     def __init__(self) -> None:
         self.records: dict[str, EntityRecord] = {}
         self.warnings: list[EntityConflict] = []
+        self._inputs: list[Sequence[EntityRecord] | IndexedEntities] = []  # each article's, to weigh a conflict
+        self._contested: set[str] = set()
 
     @staticmethod
     def records_of(sheet: FactSheet) -> list[EntityRecord]:
         return [EntityRecord(item.id, frozenset(item.types), item.label, f"{sheet.shown_as}:{item.line}")
                 for item in sheet.items.values() if item.section == "entities"]
 
-    def add(self, records: Iterable[EntityRecord] | IndexedEntities) -> None:
-        """Register one article's entities; a type conflict is an error, a label conflict a warning. ``records``:
-        EntityRecords, or IndexedEntities as a build's index keeps them (a rebuild of 10k articles takes 100k of
-        them, nearly all descriptions already known: no record is made for those)."""
+    def add(self, records: Sequence[EntityRecord] | IndexedEntities) -> None:
+        """Register one article's entities (conflicts are told by :meth:`finish`, which reads them again).
+        ``records``: EntityRecords, or IndexedEntities as a build's index keeps them (a rebuild of 10k articles takes 100k of them,
+        nearly all descriptions already known: no record is made for those)."""
+        self._inputs.append(records)
         if isinstance(records, IndexedEntities):
             self._add_indexed(records)
             return
@@ -62,8 +71,8 @@ class EntityRegistry:
             known = self.records.get(record.id)
             if known is None:
                 self.records[record.id] = record
-            elif known is not record:
-                self._compare(record, known)
+            elif known is not record and (known.types != record.types or known.label != record.label):
+                self._contested.add(record.id)
 
     def _add_indexed(self, entities: IndexedEntities) -> None:
         table, rows, records = entities.table, entities.rows, self.records
@@ -72,14 +81,52 @@ class EntityRegistry:
             known = records.get(ident)
             if known is None:
                 records[ident] = EntityRecord(ident, types, label, entities.where(rows[i + 1]))
-            elif known.types is not types or known.label != label:  # (the same table entry: the same frozenset)
-                self._compare(EntityRecord(ident, types, label, entities.where(rows[i + 1])), known)
+            elif (known.types is not types and known.types != types) or known.label != label:
+                self._contested.add(ident)  # (is: the same table entry has the same frozenset)
 
-    def _compare(self, record: EntityRecord, known: EntityRecord) -> None:
-        if len(record.types) != len(known.types) or not known.types.issuperset(record.types):
-            raise InputError(EntityConflict(record.id, "type", record, known).line())
-        if known.label != record.label:
-            self.warnings.append(EntityConflict(record.id, "label", record, known))
+    def finish(self) -> None:
+        """Weigh each entity that sheets describe differently, over every sheet: raise for the first sheet (in
+        article order) whose type is not the one most sheets give (an InputError), else warn of each sheet whose
+        label is not the one most give (in article order). Nothing is read again when all sheets agree."""
+        if not self._contested:
+            return
+        said: dict[str, list[tuple[int, EntityRecord]]] = {}  # each contested entity's records, numbered in order
+        seen = 0
+        for records in self._inputs:
+            if isinstance(records, IndexedEntities):
+                table, rows = records.table, records.rows
+                found = ((table[rows[i]], rows[i + 1]) for i in range(0, len(rows), 2))
+                found = (EntityRecord(*d, records.where(line)) for d, line in found if d.id in self._contested)
+            else:
+                found = (record for record in records if record.id in self._contested)
+            for record in found:
+                said.setdefault(record.id, []).append((seen, record))
+                seen += 1
+        errors: list[tuple[int, EntityConflict]] = []
+        warnings: list[tuple[int, EntityConflict]] = []
+        for ident, numbered in said.items():
+            records = [record for _, record in numbered]
+            types = _most(records, lambda r: r.types)
+            if any(r.types != types for r in records):
+                agree = [r for r in records if r.types == types]
+                errors += [(n, EntityConflict(ident, "type", r, agree[0], len(agree) - 1))
+                           for n, r in numbered if r.types != types]
+                continue
+            label = _most(records, lambda r: r.label)
+            agree = [r for r in records if r.label == label]
+            warnings += [(n, EntityConflict(ident, "label", r, agree[0], len(agree) - 1))
+                         for n, r in numbered if r.label != label]
+        if errors:
+            raise InputError(min(errors, key=lambda e: e[0])[1].line())
+        self.warnings = [conflict for _, conflict in sorted(warnings, key=lambda w: w[0])]
+
+
+def _most(records: list[EntityRecord], key) -> object:
+    """The value of ``key`` that most records have; on a tie, the first seen's."""
+    counts: dict[object, int] = {}
+    for record in records:
+        counts[key(record)] = counts.get(key(record), 0) + 1
+    return max(counts, key=counts.__getitem__)  # max keeps the first of equal counts, and dicts keep insertion order
 
 
 class Description(NamedTuple):

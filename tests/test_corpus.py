@@ -79,6 +79,26 @@ def test_conflicting_labels_are_reported(two_articles: Path) -> None:
             "'Radio Free Asia' in articles/mini/facts.yaml:14; use one label and list the other under aliases"]
 
 
+def test_a_conflict_names_the_sheets_that_differ_from_most(two_articles: Path) -> None:
+    """Three sheets, one of which differs: that one is named, whichever comes first, against what the others say."""
+    articles = two_articles / "articles"
+    shutil.copytree(articles / "mini", articles / "mini-three")
+    facts = articles / "mini" / "facts.yaml"
+    original = facts.read_text()
+    facts.write_text(original.replace("    label: Radio Free Asia", "    label: RFA"))
+    result = run_kg("--root", str(two_articles), "build", "--no-reason", check=True)
+    assert result.stderr.splitlines() == [
+        "warning: articles/mini/facts.yaml:14: entity 'radio-free-asia' is labelled 'RFA' here but 'Radio Free Asia' "
+        "in articles/mini-three/facts.yaml:14 and 1 other sheet; use one label and list the other under aliases"]
+    facts.write_text(original.replace("    type: NewsOutlet\n    label: Radio Free Asia",
+                                      "    type: GovernmentBody\n    label: Radio Free Asia"))
+    result = run_kg("--root", str(two_articles), "build", "--no-reason")  # the other two taken from the last build
+    assert (result.returncode, result.stderr.splitlines()) == (2, [
+        "kg: error: articles/mini/facts.yaml:14: entity 'radio-free-asia' is typed GovernmentBody here but "
+        "NewsOutlet in articles/mini-three/facts.yaml:14 and 1 other sheet; give it the same type in every sheet, "
+        "or use another id if they are different entities"])
+
+
 def test_articles_from_another_folder(mini_project: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "incoming"
     shutil.copytree(mini_project / "articles", elsewhere)
