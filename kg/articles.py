@@ -227,16 +227,17 @@ def compile_articles(project: Project, sources: OntologySources, ns: Namespaces,
             # (workers collect cycles whatever the build does in its own process: they make an article's garbage)
             with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
                 for batch, outputs in zip(batches, pool.imap(_compile_batch, batches), strict=True):
-                    yield from _checked(batch, outputs)
                     done += len(batch)
-                    if progress:
+                    if progress:  # (told before the batch is handed on: the caller may stop at its last article)
                         progress(done, len(todo), Path(batch[-1][0]).name)
+                    yield from _checked(batch, outputs)
         else:
             for batch in batches:
-                yield from _checked(batch, _compile_batch(batch, keep_sheets))
+                outputs = _compile_batch(batch, keep_sheets)
                 done += len(batch)
                 if progress:
                     progress(done, len(todo), Path(batch[-1][0]).name)
+                yield from _checked(batch, outputs)
     finally:
         _CONTEXT = None
 

@@ -430,7 +430,8 @@ def check_project(project: Project, *, shacl_engine: str = "kg", reasoning: bool
 
 def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool = True, reasoning: bool = True,
           full: bool = False, progress: Callable[[int, int, str], None] | None = None,
-          reasoner: str = "rules", per_article: bool = True) -> BuildReport:
+          reasoner: str = "rules", per_article: bool = True,
+          stage: Callable[[str], None] | None = None) -> BuildReport:
     """Rebuild from ontology/ and articles/, check it (SHACL, OWL reasoning: kg's rules or HermiT), and on
     success swap it in as
     build/current with the inferred graphs; on any error the previous build stays as it was.
@@ -438,11 +439,12 @@ def build(root: Path | str | Project = ".", *, write: bool = True, shacl: bool =
     Unchanged articles (same text, fact sheet, ontology and builder) come from build/cache and were checked
     when they were built; ``full=True`` loads and checks everything again. Output is identical either way.
     ``per_article=False``: the rules reason over the whole corpus at once (kg.modular is checked against it).
+    ``progress(number, total, slug)`` is told of each article loaded, ``stage(what)`` of each later stage begun.
     """
     project = root if isinstance(root, Project) else Project(Path(root))
     with _writer_lock(project) if write else nullcontext():
         return _build(project, write=write, shacl=shacl, reasoning=reasoning, full=full, progress=progress,
-                      reasoner=reasoner, per_article=per_article)
+                      reasoner=reasoner, per_article=per_article, stage=stage or (lambda what: None))
 
 
 @contextmanager
@@ -469,7 +471,8 @@ def _writer_lock(project: Project) -> Iterator[None]:
 
 
 def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full: bool,
-           progress: Callable[[int, int, str], None] | None, reasoner: str, per_article: bool) -> BuildReport:
+           progress: Callable[[int, int, str], None] | None, reasoner: str, per_article: bool,
+           stage: Callable[[str], None]) -> BuildReport:
     started = time.perf_counter()
     allow_open_files()
     phases: dict[str, float] = {}
@@ -480,13 +483,13 @@ def _build(project: Project, *, write: bool, shacl: bool, reasoning: bool, full:
     with Forked(sources_stat, project) as stats:
         return _compiled_checked_written(project, cache, ns, phases, started, started_ns, stats, write=write,
                                          shacl=shacl, reasoning=reasoning, full=full, progress=progress,
-                                         reasoner=reasoner, per_article=per_article)
+                                         reasoner=reasoner, per_article=per_article, stage=stage)
 
 
 def _compiled_checked_written(project: Project, cache: ArticleCache | None, ns: Namespaces, phases: dict,
                               started: float, started_ns: int, stats: Forked, *, write: bool, shacl: bool,
                               reasoning: bool, full: bool, progress: Callable[[int, int, str], None] | None,
-                              reasoner: str, per_article: bool) -> BuildReport:
+                              reasoner: str, per_article: bool, stage: Callable[[str], None]) -> BuildReport:
     enabled = gc.isenabled()
     try:
         with frozen_while_building():
@@ -505,7 +508,7 @@ def _compiled_checked_written(project: Project, cache: ArticleCache | None, ns: 
             if previous is not None and _few(len(compiled.fresh), len(compiled.outputs)):
                 gc.disable()  # a rebuild of few articles makes little garbage: its collector passes took 10% of it
             return _checked_and_written(project, compiled, cache, phases, started, shacl=shacl,
-                                        reasoning=reasoning, full=full, reasoner=reasoner, write=write)
+                                        reasoning=reasoning, full=full, reasoner=reasoner, write=write, stage=stage)
     finally:
         if enabled:
             gc.enable()
@@ -518,7 +521,7 @@ def _few(changed: int, total: int) -> bool:
 
 def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCache | None, phases: dict,
                          started: float, *, shacl: bool, reasoning: bool, full: bool, reasoner: str,
-                         write: bool) -> BuildReport:
+                         write: bool, stage: Callable[[str], None] = lambda what: None) -> BuildReport:
     from .check import check
 
     ns = compiled.ns
@@ -529,6 +532,7 @@ def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCac
     if cached_inferences is IN_STATE and kept_state is None:  # kept in a state that is gone: reason again
         cached_inferences = None
     if shacl or reasoning:
+        stage("reasoning" if reasoning and cached_inferences is None else "checking")
         report = check(compiled, shacl=shacl, reasoning=reasoning and cached_inferences is None, reasoner=reasoner)
         if not report.ok:
             raise check_failed(report)
@@ -546,6 +550,8 @@ def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCac
             report.inferred_parts = layout(report.inferred, ns.ids, [a.slug for a in compiled.articles])
         compiled.inferred_parts = report.inferred_parts
     phases["check"] = time.perf_counter() - started - sum(phases.values())
+    if write:
+        stage("writing the store and files")
     output = write_outputs(project, compiled, phases) if write else None
     if write:
         cache.prune({a.slug for a in compiled.articles})  # the articles went in as they were compiled

@@ -99,6 +99,34 @@ def test_a_conflict_names_the_sheets_that_differ_from_most(two_articles: Path) -
         "or use another id if they are different entities"])
 
 
+def test_progress_on_a_terminal(two_articles: Path) -> None:
+    """On a terminal, kg build shows each article loaded and then each later stage by name; piped, nothing."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, terminal = pty.openpty()
+    command = [sys.executable, "-m", "kg", "--root", str(two_articles), "build"]
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal) as process:
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal's other end closed: the build has finished
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(main)
+        assert process.wait(timeout=300) == 0
+    for stage in (b"loading mini", b"reasoning", b"writing the store and files"):
+        assert stage in shown, (stage, shown[-2000:])
+    piped = run_kg("--root", str(two_articles), "build", "--full", check=True)
+    assert "loading" not in piped.stderr and "writing the store" not in piped.stderr
+
+
 def test_articles_from_another_folder(mini_project: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "incoming"
     shutil.copytree(mini_project / "articles", elsewhere)

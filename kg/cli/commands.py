@@ -45,22 +45,28 @@ def _build_with_progress(project: Project, **options):
 
     if not sys.stderr.isatty():
         return build(project, **options)
+    from rich.console import Console
     from rich.progress import Progress
 
     # refreshed here, not by rich's thread: a build forks a copy of itself to write (kg.util.Forked), which it
     # does only while no other thread runs
-    with Progress(transient=True, auto_refresh=False) as bar:
-        task = bar.add_task("loading articles", total=None)
+    with Progress(console=Console(stderr=True), transient=True, auto_refresh=False) as bar:  # stdout: the report
+        task = [bar.add_task("loading articles", total=None)]
         shown = [0.0]
 
         def step(number: int, total: int, slug: str) -> None:
-            bar.update(task, completed=number, total=total, description=f"loading {slug}")
+            bar.update(task[0], completed=number, total=total, description=f"loading {slug}")
             now = time.monotonic()
             if now - shown[0] >= 0.1 or number == total:
                 shown[0] = now
                 bar.refresh()
 
-        return build(project, progress=step, **options)
+        def stage(what: str) -> None:  # the stages after loading have no count: each shown by its name
+            bar.update(task[0], visible=False)
+            task[0] = bar.add_task(what, total=None)
+            bar.refresh()
+
+        return build(project, progress=step, stage=stage, **options)
 
 
 #: A text report lists each article up to this many; beyond, only those the build loaded (and up to this many).
