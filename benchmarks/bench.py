@@ -357,6 +357,21 @@ def queries(project: Path, results: dict[str, Figure]) -> dict[str, float]:
     return warm
 
 
+def machine() -> str:
+    """What the figures were measured on: the processor (its model where the system names it), cores and memory."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), model)
+    except OSError:
+        pass
+    try:
+        memory = f", {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+    except (AttributeError, ValueError, OSError):
+        memory = ""
+    return f"{model} ({platform.machine()}), {os.cpu_count()} cores{memory}"
+
+
 def bench(size: int, reason_size: int, work: Path, rdflib_max: int) -> None:
     print(f"\n{size} articles" + (f" (reasoning measured on {reason_size})" if reason_size != size else ""))
     project = generate(work / f"corpus-{size}", articles=size, seed=7, template=HERE.parent)
@@ -413,7 +428,7 @@ def main() -> None:
     if args.rdflib_max is None:
         args.rdflib_max = max([100] if args.quick else args.articles or [0])
     sizes = [100] if args.quick else args.articles
-    print(f"kg benchmark, {date.today()}, {platform.machine()}, {platform.python_version()}, "
+    print(f"kg benchmark, {date.today()}, {machine()}, Python {platform.python_version()}, "
           f"{resource.getpagesize()}-byte pages")
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         for size in sizes:
