@@ -248,7 +248,8 @@ def article_names(project: Project) -> list[str]:
     with os.scandir(project.articles_dir) as entries:
         names = sorted((e.name for e in entries if not e.name.startswith((".", "_")) and e.is_dir()),
                        key=os.path.normcase)  # the order paths sort in (case-blind on Windows)
-    if not names:  # a build of nothing would replace the last good one with an empty graph
+    if not names and project.articles is not None:  # a folder named to build from: a build of nothing there would
+        # replace the last good one with the ontology alone (the project's own empty articles/ is allowed: warned of)
         raise InputError("no article folders here (each article is a folder with article.txt and facts.yaml)",
                          path=project.rel(project.articles_dir),
                          hint="add one (see articles/README.md) or point --articles at the folder that holds them")
@@ -339,6 +340,9 @@ def compile_project(project: Project, ns: Namespaces | None = None, *,
                              f"{shown_in(shown_dir, name)} (both would be {ns.entity(record.id)}); "
                              "rename the entity's id or the folder")
     compiled.warnings = [w.line() for w in registry.warnings]
+    if not names:
+        compiled.warnings.append(f"{shown_dir}: no article folders: the build holds the ontology and shapes only; "
+                                 "add articles (see articles/README.md)")
     compiled.entity_count = len(registry.records)
     return compiled
 

@@ -61,8 +61,8 @@ class EntityRegistry:
 
     def add(self, records: Sequence[EntityRecord] | IndexedEntities) -> None:
         """Register one article's entities (conflicts are told by :meth:`finish`, which reads them again).
-        ``records``: EntityRecords, or IndexedEntities as a build's index keeps them (a rebuild of 10k articles takes 100k of them,
-        nearly all descriptions already known: no record is made for those)."""
+        ``records``: EntityRecords, or IndexedEntities as a build's index keeps them (a rebuild of 10k articles
+        takes 100k of them, nearly all descriptions already known: no record is made for those)."""
         self._inputs.append(records)
         if isinstance(records, IndexedEntities):
             self._add_indexed(records)

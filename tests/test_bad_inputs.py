@@ -1,6 +1,7 @@
 """Each bad fact sheet gets one exact line naming file, line and fix; the previous build stays as it was."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,8 @@ def test_usage_mistakes_are_one_line(mini_project: Path) -> None:
 
 
 def test_no_articles_is_an_error_that_keeps_the_build(mini_project: Path, tmp_path: Path) -> None:
-    """A folder without articles would build an empty graph over the last good one: refused, the build kept."""
+    """A folder named with --articles that holds none would build nothing over the last good build: refused, the
+    build kept. The project's own articles/ may be empty (a build of the ontology alone), with a warning."""
     run_kg("--root", str(mini_project), "build", "--no-reason", check=True)
     current = (mini_project / "build" / "current").resolve()
     empty = tmp_path / "empty"
@@ -114,6 +116,12 @@ def test_no_articles_is_an_error_that_keeps_the_build(mini_project: Path, tmp_pa
     assert (mini_project / "build" / "current").resolve() == current
     query = run_kg("--root", str(mini_project), "query", "corroboration", "-f", "csv", check=True)
     assert len(query.stdout.splitlines()) > 1
+    # the project's own articles/ emptied on purpose: built (the ontology and shapes alone), with a warning
+    shutil.rmtree(mini_project / "articles" / "mini")
+    result = run_kg("--root", str(mini_project), "build", "--no-reason", check=True)
+    assert result.stderr.splitlines() == [
+        "warning: articles: no article folders: the build holds the ontology and shapes only; add articles (see "
+        "articles/README.md)"]
 
 
 def test_mini_builds(mini_project: Path) -> None:
