@@ -666,6 +666,12 @@ class Corpus:
         model = m.shared_model(self.contributions)
         digests = model.digests()
         changed = previous is not None and digests != previous.digests
+        # the shared individuals the model now holds other facts of (or none, or for the first time): an unchanged
+        # article whose slice reaches none of them has the slice it had (the slice is found by following the model's
+        # relations from the article's neighbours, and an individual's digest covers its classes, values and
+        # relations: the same walk, the same facts), so its digest, the costly part, is not made again
+        moved = {x for x in digests.keys() | previous.digests.keys()
+                 if digests.get(x) != previous.digests.get(x)} if changed else set()
         parts: dict[str, bytes] = {}
         slices: dict[str, bytes] = {}
         todo, fresh = [], []
@@ -674,6 +680,9 @@ class Corpus:
             kept = previous.articles.get(slug) if previous is not None else None
             if kept is not None and kept[0] == print_:
                 if not changed:
+                    parts[slug], slices[slug] = previous.part(slug), kept[3]
+                    continue
+                if kept[3] and moved.isdisjoint(model.slice(contribution)[0]):
                     parts[slug], slices[slug] = previous.part(slug), kept[3]
                     continue
                 slices[slug] = model.slice_digest(contribution)

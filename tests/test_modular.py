@@ -12,6 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, built, run_kg
+from kg.config import namespaces
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from corpus import generate  # noqa: E402
@@ -291,3 +292,25 @@ def test_a_build_with_reasoning_after_one_without_reasons_over_each_article_in_w
     assert step["rebuilt"] == [] and step["reasoning"]["per_article"] is True
     assert step["reasoning"]["reasoned"] == 24 and ("_contribution_batch", 24, 2) in batches
     assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
+
+
+def test_an_unchanged_article_follows_a_change_to_the_shared_facts_it_uses(mini_project: Path,
+                                                                          tmp_path: Path) -> None:
+    """mini-two says nothing of where Mount Kumgang is; mini says it is in North Korea, so mini-two's reunion
+    occurred in North Korea too (a property chain through the shared place). When mini stops saying so, mini-two —
+    unchanged — must lose that entailment, and only the articles whose slice of the shared model reaches the place
+    are looked at again: the rebuild equals a whole-corpus run."""
+    articles = mini_project / "articles"
+    shutil.copytree(articles / "mini", articles / "mini-two")
+    edit(articles / "mini-two" / "facts.yaml", "    locatedIn: north-korea\n", "")
+    shutil.copytree(articles / "mini", articles / "other")  # says it too: mini-two keeps it until neither does
+    reunion = f"<{namespaces().local('mini-two', 'reunion-1')}> <{namespaces().term('occurredAt')}> " \
+              f"<{namespaces().entity('north-korea')}>"
+    build(mini_project)
+    assert reunion.encode() in built(mini_project, "nquads")
+    for slug in ("mini", "other"):
+        edit(articles / slug / "facts.yaml", "    locatedIn: north-korea\n", "")
+        step = build(mini_project)
+        assert step["rebuilt"] == [slug] and step["reasoning"]["shared_model"] == "made"
+        assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]
+    assert reunion.encode() not in built(mini_project, "nquads")
