@@ -69,8 +69,8 @@ MEASURED_ENV = {name: value for name, value in os.environ.items() if name != "PY
 
 # The targets of the corpus issue.
 BUILD_SECONDS, BUILD_ARTICLES = 60.0, 10_000  # full build of 10k articles
-#: ... of "≈1M triples", which the issue takes 10k articles to make: kg's model gives ~336 triples a synthetic article
-#: (the seed article, ~3.5k), so 10k articles are 3.36M triples and ≈1M is ~3k articles; a corpus in this range of
+#: ... of "≈1M triples", which the issue takes 10k articles to make: kg's model gives ~348 triples a synthetic article
+#: (the seed article, ~3.5k), so 10k articles are ~3.5M triples and ≈1M is ~3k articles; a corpus in this range of
 #: triples is measured against the same target
 BUILD_TRIPLES = (800_000, 1_250_000)
 RDFLIB_FACTOR = 10.0  # the full build at least this many times faster than the rdflib-only pipeline
@@ -227,7 +227,7 @@ def push(project: Path, nquads: Path, work: Path) -> tuple[Figure, float]:
         posted_triples = remote_triples(base)
         row("reference: one raw GSP POST of the N-Quads", *posted, f"{posted_triples} triples on the store")
         # the same graphs on the store, put there by someone else: kg push replaces every one (temporary graphs,
-        # then one MOVE request), its slowest path (~6 raw POSTs: measured up to REPLACE_MAX articles)
+        # then one MOVE request), its slowest path (6-10 raw POSTs: measured up to REPLACE_MAX_TRIPLES)
         replaced = None
         if triples <= REPLACE_MAX_TRIPLES:
             replaced = measure(*kg(project, "push", base + "/query"))

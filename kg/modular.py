@@ -682,10 +682,11 @@ class Corpus:
                 if not changed:
                     parts[slug], slices[slug] = previous.part(slug), kept[3]
                     continue
-                if kept[3] and moved.isdisjoint(model.slice(contribution)[0]):
+                individuals, pairs = model.slice(contribution)
+                if kept[3] and moved.isdisjoint(individuals):
                     parts[slug], slices[slug] = previous.part(slug), kept[3]
                     continue
-                slices[slug] = model.slice_digest(contribution)
+                slices[slug] = m._slice_digest(individuals, pairs, model.engine)
                 if slices[slug] == kept[3]:  # the same facts to go on: the same entailments
                     parts[slug] = previous.part(slug)
                     continue

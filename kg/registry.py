@@ -26,6 +26,7 @@ class EntityConflict:
     here: EntityRecord  # a sheet that differs from what most sheets say
     there: EntityRecord  # the first sheet that says what most say
     others: int = 0  # how many more sheets say what ``there`` says
+    sheets: int = 2  # how many sheets describe the entity
 
     def line(self) -> str:
         where = self.there.where + (f" and {self.others} other sheet{'s' if self.others > 1 else ''}"
@@ -33,7 +34,7 @@ class EntityConflict:
         if self.kind == "type":
             return (f"{self.here.where}: entity '{self.id}' is typed {_names(self.here.types)} here but "
                     f"{_names(self.there.types)} in {where}; give it the same type in "
-                    f"{'both' if not self.others else 'every sheet'}, or use another id if they are different "
+                    f"{'both' if self.sheets == 2 else 'every sheet'}, or use another id if they are different "
                     "entities")
         return (f"{self.here.where}: entity '{self.id}' is labelled '{self.here.label}' here but "
                 f"'{self.there.label}' in {where}; use one label and list the other under aliases")
@@ -109,12 +110,12 @@ class EntityRegistry:
             types = _most(records, lambda r: r.types)
             if any(r.types != types for r in records):
                 agree = [r for r in records if r.types == types]
-                errors += [(n, EntityConflict(ident, "type", r, agree[0], len(agree) - 1))
+                errors += [(n, EntityConflict(ident, "type", r, agree[0], len(agree) - 1, len(records)))
                            for n, r in numbered if r.types != types]
                 continue
             label = _most(records, lambda r: r.label)
             agree = [r for r in records if r.label == label]
-            warnings += [(n, EntityConflict(ident, "label", r, agree[0], len(agree) - 1))
+            warnings += [(n, EntityConflict(ident, "label", r, agree[0], len(agree) - 1, len(records)))
                          for n, r in numbered if r.label != label]
         if errors:
             raise InputError(min(errors, key=lambda e: e[0])[1].line())

@@ -314,3 +314,28 @@ def test_an_unchanged_article_follows_a_change_to_the_shared_facts_it_uses(mini_
         assert step["rebuilt"] == [slug] and step["reasoning"]["shared_model"] == "made"
         assert outputs(mini_project) == whole_corpus_run(mini_project, tmp_path / "whole")[1]
     assert reunion.encode() not in built(mini_project, "nquads")
+
+
+def test_a_claim_edit_looks_again_only_at_the_articles_it_reaches(tmp_path: Path, monkeypatch) -> None:
+    """A claim worded anew puts forward a new proposition (a shared individual): the shared model is made again,
+    but the unchanged articles whose slice of it reaches nothing that changed keep their slices and entailments
+    without their slice being digested again; the graph is a whole-corpus run's."""
+    import kg
+    from kg import modular
+
+    digested = []
+    real = modular.Modular._slice_digest
+
+    def counted(self, *args):
+        digested.append(1)
+        return real(self, *args)
+
+    project = generate(tmp_path / "corpus", articles=12, seed=11, template=ROOT)
+    kg.build(project)
+    facts = project / "articles" / "synthetic-00003" / "facts.yaml"
+    edit(facts, "    content: \"Anyone caught", "    content: \"Reportedly, anyone caught")
+    monkeypatch.setattr(modular.Modular, "_slice_digest", counted)
+    step = kg.build(project).to_dict()
+    assert step["rebuilt"] == ["synthetic-00003"] and step["reasoning"]["shared_model"] == "made"
+    assert len(digested) < 11 // 2, f"{len(digested)} slices digested, 11 articles unchanged"
+    assert outputs(project) == whole_corpus_run(project, tmp_path / "whole")[1]
