@@ -228,15 +228,15 @@ def push(project: Path, nquads: Path, work: Path) -> tuple[Figure, float]:
         row("reference: one raw GSP POST of the N-Quads", *posted, f"{posted_triples} triples on the store")
         # the same graphs on the store, put there by someone else: kg push replaces every one (temporary graphs,
         # then one MOVE request), its slowest path (6-10 raw POSTs: measured up to REPLACE_MAX_TRIPLES)
-        replaced = None
+        replaced, now = None, built_triples(project)
         if triples <= REPLACE_MAX_TRIPLES:
             replaced = measure(*kg(project, "push", base + "/query"))
-            check = "equal" if remote_triples(base) == built_triples(project) else "MISMATCH"
+            check = "equal" if remote_triples(base) == now else "MISMATCH"
             row("kg push replacing every graph on a store", *replaced, f"store and build: {check}")
     push_rate, post_rate = triples / max(pushed[0], 1e-9), posted_triples / max(posted[0], 1e-9)
     share = push_rate / max(post_rate, 1e-9)
     replacing = (f"; replacing every graph on a store "
-                 f"{built_triples(project) / max(replaced[0], 1e-9) / max(post_rate, 1e-9):.0%}" if replaced else
+                 f"{now / max(replaced[0], 1e-9) / max(post_rate, 1e-9):.0%}" if replaced else
                  f"; replacing every graph: not measured above {REPLACE_MAX_TRIPLES:,} triples")
     print(f"  kg push throughput is {share:.0%} of the raw GSP POST "
           f"({push_rate:,.0f} vs {post_rate:,.0f} triples/s){replacing}")

@@ -525,7 +525,7 @@ def _few(changed: int, total: int) -> bool:
 
 def _checked_and_written(project: Project, compiled: Compiled, cache: ArticleCache | None, phases: dict,
                          started: float, *, shacl: bool, reasoning: bool, full: bool, reasoner: str,
-                         write: bool, stage: Callable[[str], None] = lambda what: None) -> BuildReport:
+                         write: bool, stage: Callable[[str], None]) -> BuildReport:
     from .check import check
 
     ns = compiled.ns

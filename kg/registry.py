@@ -2,7 +2,7 @@
 describe it differently the difference is reported, never merged silently."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -94,12 +94,8 @@ class EntityRegistry:
         said: dict[str, list[tuple[int, EntityRecord]]] = {}  # each contested entity's records, numbered in order
         seen = 0
         for records in self._inputs:
-            if isinstance(records, IndexedEntities):
-                table, rows = records.table, records.rows
-                found = ((table[rows[i]], rows[i + 1]) for i in range(0, len(rows), 2))
-                found = (EntityRecord(*d, records.where(line)) for d, line in found if d.id in self._contested)
-            else:
-                found = (record for record in records if record.id in self._contested)
+            found = records.about(self._contested) if isinstance(records, IndexedEntities) else \
+                (record for record in records if record.id in self._contested)
             for record in found:
                 said.setdefault(record.id, []).append((seen, record))
                 seen += 1
@@ -157,6 +153,14 @@ class IndexedEntities:
 
     def __len__(self) -> int:
         return len(self.rows) // 2
+
+    def about(self, ids: Container[str]) -> Iterator[EntityRecord]:
+        """The EntityRecords of these entities only (none is made for the others)."""
+        table, rows = self.table, self.rows
+        for i in range(0, len(rows), 2):
+            description = table[rows[i]]
+            if description.id in ids:
+                yield EntityRecord(*description, self.where(rows[i + 1]))
 
     @staticmethod
     def encode(records: Iterable[EntityRecord], sheet: str, numbers: dict[Description, int],

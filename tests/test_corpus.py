@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,11 +105,6 @@ def test_a_conflict_names_the_sheets_that_differ_from_most(two_articles: Path) -
 
 def test_progress_on_a_terminal(two_articles: Path) -> None:
     """On a terminal, kg build shows each article loaded and then each later stage by name; piped, nothing."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
     main, terminal = pty.openpty()
     command = [sys.executable, "-m", "kg", "--root", str(two_articles), "build"]
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal) as process:
